@@ -1,0 +1,1 @@
+"""Pieces shared by the server and the edge processes: the edge-event contract and settings loading."""

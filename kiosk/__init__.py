@@ -1,0 +1,1 @@
+"""Ticket kiosk process and the shared device library (``kiosk.devices``)."""

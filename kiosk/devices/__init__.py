@@ -1,0 +1,4 @@
+"""Device library: one sub-package per device kind (codec, driver, simulator).
+
+It imports nothing from ``server``, ``counter_agent`` or any UI.
+"""

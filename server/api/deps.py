@@ -1,0 +1,115 @@
+"""Typed FastAPI dependencies: database session, authenticated device, logged-in user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request, status
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from server.models import Device, User
+from server.models.users import Role
+from server.repo import devices as device_repo
+from server.security import device_id_of_key, key_matches
+from server.settings import ServerSettings
+
+TOKEN_MAX_AGE_S = 12 * 3600
+DEMO_SECRET = "demo-mode-secret-not-for-production"
+
+
+def get_engine(request: Request) -> Engine:
+    """The application's engine."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_app_settings(request: Request) -> ServerSettings:
+    """The application's settings."""
+    settings: ServerSettings = request.app.state.settings
+    return settings
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    """A session per request, committed when the route returns without error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[ServerSettings, Depends(get_app_settings)]
+
+
+def _bearer(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing bearer credentials", {"WWW-Authenticate": "Bearer"}
+        )
+    return token.strip()
+
+
+def get_device(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Device:
+    """The edge device whose key is presented; a revoked key is refused at once."""
+    key = _bearer(authorization)
+    device = device_repo.device_by_id(session, device_id_of_key(key))
+    if device is None or not key_matches(key, device.key_hash):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "unknown device key", {"WWW-Authenticate": "Bearer"}
+        )
+    if device.revoked_at is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "device key revoked")
+    return device
+
+
+DeviceDep = Annotated[Device, Depends(get_device)]
+
+
+def token_serializer(settings: ServerSettings) -> URLSafeTimedSerializer:
+    """Signer for user API tokens."""
+    secret = settings.secret_key.get_secret_value() or DEMO_SECRET
+    return URLSafeTimedSerializer(secret, salt="hall-user-token")
+
+
+def get_user(
+    session: SessionDep, settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+) -> User:
+    """The logged-in user of a bearer token."""
+    token = _bearer(authorization)
+    try:
+        user_id = token_serializer(settings).loads(token, max_age=TOKEN_MAX_AGE_S)
+    except BadSignature as err:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or expired token") from err
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.disabled:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or expired token")
+    return user
+
+
+UserDep = Annotated[User, Depends(get_user)]
+
+
+def require_roles(*roles: Role) -> object:
+    """A dependency that lets only the given roles through."""
+
+    def check(user: UserDep) -> User:
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "not allowed for this role")
+        return user
+
+    return Depends(check)
+
+
+READERS = (Role.ADMIN, Role.SUPERVISOR, Role.DEPARTMENT_HEAD)
+
+
+def department_scope(user: User) -> int | None:
+    """The department a user is limited to, or None for hall-wide roles."""
+    return user.department_id if user.role == Role.DEPARTMENT_HEAD else None

@@ -1,0 +1,1 @@
+"""Data access: every query the routes and services need goes through these modules."""

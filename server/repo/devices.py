@@ -1,0 +1,69 @@
+"""Queries over edge devices, their keys and reported states."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from server.models import Device, DeviceState, DeviceStatusChange
+
+
+def device_by_id(session: Session, device_id: str) -> Device | None:
+    """The device with this id."""
+    return session.exec(select(Device).where(Device.device_id == device_id)).first()
+
+
+def all_devices(session: Session) -> Sequence[Device]:
+    """Every registered edge device."""
+    return session.exec(select(Device).order_by(col(Device.device_id))).all()
+
+
+def touch(session: Session, device: Device, seen_at: datetime, clock_offset_s: float | None) -> None:
+    """Record that the device was heard from, and its clock offset when known."""
+    device.last_seen_at = seen_at
+    if clock_offset_s is not None:
+        device.clock_offset_s = clock_offset_s
+    session.add(device)
+
+
+def record_state(session: Session, change: DeviceStatusChange) -> None:
+    """Append a state change and update the latest state of that device, if newer."""
+    session.add(change)
+    current = session.exec(
+        select(DeviceState).where(
+            DeviceState.device_id == change.device_id, DeviceState.device == change.device
+        )
+    ).first()
+    if current is None:
+        current = DeviceState(
+            device_id=change.device_id,
+            device=change.device,
+            device_kind=change.device_kind,
+            state=change.state,
+            reason=change.reason,
+            since=change.device_time,
+        )
+    elif change.device_time >= current.since:
+        current.state, current.reason, current.since = change.state, change.reason, change.device_time
+        current.device_kind = change.device_kind
+    session.add(current)
+
+
+def device_states(session: Session) -> Sequence[DeviceState]:
+    """Latest state of every physical device."""
+    return session.exec(
+        select(DeviceState).order_by(col(DeviceState.device_id), col(DeviceState.device))
+    ).all()
+
+
+def state_history(session: Session, device_id: str, limit: int = 200) -> Sequence[DeviceStatusChange]:
+    """Recent state changes reported by one edge process, newest first."""
+    stmt = (
+        select(DeviceStatusChange)
+        .where(DeviceStatusChange.device_id == device_id)
+        .order_by(col(DeviceStatusChange.device_time).desc())
+        .limit(limit)
+    )
+    return session.exec(stmt).all()

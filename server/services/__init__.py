@@ -1,0 +1,1 @@
+"""Domain services: the rules of the hall, over the data-access layer."""

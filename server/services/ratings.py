@@ -1,0 +1,123 @@
+"""Rating aggregates (好差评 statistics) by officer, window, department or service item."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from common.events import BAD_LEVELS, LEVEL_NAMES
+from server.models import Department, Officer, Rating, ServiceItem, Window
+
+
+class GroupBy(StrEnum):
+    """Dimensions a rating summary can be grouped by."""
+
+    STAFF = "staff"
+    WINDOW = "window"
+    DEPARTMENT = "department"
+    ITEM = "item"
+
+
+_KEY_COLUMN: dict[GroupBy, Any] = {
+    GroupBy.STAFF: Rating.officer_id,
+    GroupBy.WINDOW: Rating.window_id,
+    GroupBy.DEPARTMENT: Rating.department_id,
+    GroupBy.ITEM: Rating.item_id,
+}
+
+
+@dataclass
+class SummaryRow:
+    """Counts and rates of one group."""
+
+    key: str
+    label: str
+    levels: dict[str, int] = field(default_factory=lambda: {str(lv): 0 for lv in LEVEL_NAMES})
+    not_rated: int = 0
+
+    @property
+    def rated(self) -> int:
+        """Services that got a rating."""
+        return sum(self.levels.values())
+
+    @property
+    def services(self) -> int:
+        """Services that ended, rated or not."""
+        return self.rated + self.not_rated
+
+    @property
+    def bad(self) -> int:
+        """Bad reviews (差评): levels 4 and 5."""
+        return sum(self.levels[str(lv)] for lv in BAD_LEVELS)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form with every rate next to the count it is based on."""
+        rated, services = self.rated, self.services
+        return {
+            "key": self.key,
+            "label": self.label,
+            "levels": self.levels,
+            "rated": rated,
+            "not_rated": self.not_rated,
+            "services": services,
+            "bad": self.bad,
+            "satisfaction_rate": round((rated - self.bad) / rated, 4) if rated else None,
+            "rating_rate": round(rated / services, 4) if services else None,
+        }
+
+
+def _labels(session: Session, group_by: GroupBy, keys: set[int]) -> dict[int, str]:
+    if not keys:
+        return {}
+    if group_by is GroupBy.STAFF:
+        return {
+            o.id: f"{o.name}（{o.staff_no}）"
+            for o in session.exec(select(Officer).where(col(Officer.id).in_(keys)))
+            if o.id
+        }
+    if group_by is GroupBy.WINDOW:
+        return {
+            w.id: f"{w.number}号窗口"
+            for w in session.exec(select(Window).where(col(Window.id).in_(keys)))
+            if w.id
+        }
+    if group_by is GroupBy.DEPARTMENT:
+        rows = session.exec(select(Department).where(col(Department.id).in_(keys)))
+        return {d.id: d.name for d in rows if d.id}
+    rows_i = session.exec(select(ServiceItem).where(col(ServiceItem.id).in_(keys)))
+    return {i.id: i.name for i in rows_i if i.id}
+
+
+def rating_summary(
+    session: Session,
+    group_by: GroupBy,
+    start: datetime | None,
+    end: datetime | None,
+    department_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Counts per level, satisfaction rate and not-rated count per group, largest groups first."""
+    key_col = _KEY_COLUMN[group_by]
+    stmt = select(key_col, col(Rating.level), func.count()).where(col(Rating.excluded).is_(False))
+    if start is not None:
+        stmt = stmt.where(Rating.rated_at >= start)
+    if end is not None:
+        stmt = stmt.where(Rating.rated_at < end)
+    if department_id is not None:
+        stmt = stmt.where(Rating.department_id == department_id)
+    stmt = stmt.group_by(key_col, col(Rating.level))
+    rows: dict[int | None, SummaryRow] = {}
+    for key, level, count in session.exec(stmt):
+        row = rows.setdefault(key, SummaryRow(key="" if key is None else str(key), label=""))
+        if level is None:
+            row.not_rated += count
+        else:
+            row.levels[str(level)] += count
+    labels = _labels(session, group_by, {k for k in rows if k is not None})
+    for key, row in rows.items():
+        row.label = labels.get(key, "未登记") if key is not None else "未登记"
+    return [r.as_dict() for r in sorted(rows.values(), key=lambda r: (-r.services, r.key))]

@@ -1,0 +1,63 @@
+"""Shared pytest options and fixtures."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--device-url",
+        action="append",
+        default=[],
+        metavar="KIND=URL",
+        help="run the hardware tests of KIND (fingerprint, idcard, printer, evaluator) against URL",
+    )
+
+
+def device_url_for(config: pytest.Config, kind: str) -> str | None:
+    """The URL given with --device-url KIND=URL, or None."""
+    for item in config.getoption("--device-url"):
+        name, _, url = item.partition("=")
+        if name == kind and url:
+            return url
+    return None
+
+
+@pytest.fixture
+def device_urls(request: pytest.FixtureRequest) -> dict[str, str]:
+    """All --device-url KIND=URL pairs given on the command line."""
+    pairs = (item.partition("=") for item in request.config.getoption("--device-url"))
+    return {name: url for name, _, url in pairs if url}
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """URL of the session's throw-away PostgreSQL server (started on first use)."""
+    from tests.pg_harness import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+_db_counter = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on SQLite (a temp file) or on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hall.db'}"
+    import sqlalchemy as sa
+
+    server_url: str = request.getfixturevalue("pg_server_url")
+    name = f"hall_t{next(_db_counter)}"
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return server_url.rsplit("/", 1)[0] + "/" + name
