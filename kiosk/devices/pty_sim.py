@@ -12,6 +12,7 @@ import select
 import threading
 import tty
 from abc import ABC, abstractmethod
+from typing import Self
 
 from kiosk.devices.transport import hex_bytes
 
@@ -69,7 +70,7 @@ class PtySimulator(ABC):
         """Plug back in; returns the (new) tty path."""
         return self.start()
 
-    def __enter__(self) -> PtySimulator:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

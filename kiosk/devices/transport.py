@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import termios
 import time
 from typing import Any
 
@@ -91,5 +92,5 @@ class SerialTransport:
         port = self._require()
         try:
             port.reset_input_buffer()
-        except (serial.SerialException, OSError) as err:
+        except (serial.SerialException, OSError, termios.error) as err:
             raise DeviceConnectionError(f"{self.url}: {err}") from err
