@@ -55,22 +55,53 @@ def postgres_server() -> Iterator[str]:
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     try:
         subprocess.run(
-            _as_user([str(bindir / "initdb"), "-D", str(data), "-U", "hall", "-A", "trust", "-E", "UTF8"], user),
-            check=True, capture_output=True, env=env, timeout=120,
+            _as_user(
+                [str(bindir / "initdb"), "-D", str(data), "-U", "hall", "-A", "trust", "-E", "UTF8"], user
+            ),
+            check=True,
+            capture_output=True,
+            env=env,
+            timeout=120,
         )
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off -c max_connections=300"
         subprocess.run(
-            _as_user([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "-t", "60", "start"], user),
-            check=True, capture_output=True, env=env, timeout=90,
+            _as_user(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(base / "log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ],
+                user,
+            ),
+            check=True,
+            capture_output=True,
+            env=env,
+            timeout=90,
         )
         subprocess.run(
-            _as_user([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "hall", "hall"], user),
-            check=True, capture_output=True, env=env, timeout=60,
+            _as_user(
+                [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "hall", "hall"], user
+            ),
+            check=True,
+            capture_output=True,
+            env=env,
+            timeout=60,
         )
         yield f"postgresql+psycopg://hall@127.0.0.1:{port}/hall"
     finally:
         subprocess.run(
             _as_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], user),
-            capture_output=True, env=env, timeout=60, check=False,
+            capture_output=True,
+            env=env,
+            timeout=60,
+            check=False,
         )
         shutil.rmtree(base, ignore_errors=True)

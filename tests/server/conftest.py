@@ -36,7 +36,9 @@ class Hall:
         """Authorization headers of one device."""
         return {"Authorization": f"Bearer {self.keys[device_id]}"}
 
-    def user_headers(self, username: str = "supervisor", password: str = SUPERVISOR_PASSWORD) -> dict[str, str]:
+    def user_headers(
+        self, username: str = "supervisor", password: str = SUPERVISOR_PASSWORD
+    ) -> dict[str, str]:
         """Authorization headers of a logged-in user."""
         r = self.client.post("/api/v1/auth/token", data={"username": username, "password": password})
         r.raise_for_status()

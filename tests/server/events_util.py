@@ -26,7 +26,9 @@ def event(
     }
 
 
-def rating(device_id: str, window: int, level: int | None, staff_no: str | None = None, **extra: Any) -> dict[str, Any]:
+def rating(
+    device_id: str, window: int, level: int | None, staff_no: str | None = None, **extra: Any
+) -> dict[str, Any]:
     """A rating event for a fresh service."""
     payload = {"service_id": str(uuid.uuid4()), "level": level, "officer_staff_no": staff_no, **extra}
     return event("rating", device_id, payload, window)

@@ -89,7 +89,9 @@ def test_invalid_events_are_rejected_with_reasons_and_do_not_block_valid_ones(ha
     # A rejected event that was valid in form is kept with its reason: nothing is lost.
     with Session(hall.engine) as s:
         kept = s.get(EdgeEventRecord, unknown_officer["id"])
-        assert kept is not None and kept.outcome == "rejected" and kept.payload["officer_staff_no"] == "NOBODY"
+        assert (
+            kept is not None and kept.outcome == "rejected" and kept.payload["officer_staff_no"] == "NOBODY"
+        )
 
 
 def test_one_service_one_rating(hall: Hall) -> None:
@@ -128,7 +130,9 @@ def test_revoked_key_is_locked_out_at_once(hall: Hall) -> None:
     post(hall, "agent-w4", batch(rating("agent-w4", 4, 1)))
     with session_scope(hall.engine) as s:
         revoke_device(s, "agent-w4")
-    r = hall.client.post("/api/v1/events", json=batch(rating("agent-w4", 4, 1)), headers=hall.device_headers("agent-w4"))
+    r = hall.client.post(
+        "/api/v1/events", json=batch(rating("agent-w4", 4, 1)), headers=hall.device_headers("agent-w4")
+    )
     assert r.status_code == 403 and "revoked" in r.json()["detail"]
 
 
@@ -137,7 +141,9 @@ def test_oversized_and_unparseable_batches(hall: Hall) -> None:
     big = batch(*[rating("agent-w1", 1, 1) for _ in range(501)])
     r = hall.client.post("/api/v1/events", json=big, headers=headers)
     assert r.status_code == 413 and "500" in r.json()["detail"]
-    r = hall.client.post("/api/v1/events", content=b"{not json", headers={**headers, "Content-Type": "application/json"})
+    r = hall.client.post(
+        "/api/v1/events", content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+    )
     assert r.status_code == 400
     r = hall.client.post("/api/v1/events", json=[1, 2], headers=headers)
     assert r.status_code == 422
@@ -148,7 +154,10 @@ def test_punch_links_page_to_officer_and_unknown_page_is_rejected(hall: Hall) ->
     res = post(
         hall,
         "agent-w5",
-        batch(event("punch", "agent-w5", {"page": 1, "score": 120}, 5), event("punch", "agent-w5", {"page": 77}, 5)),
+        batch(
+            event("punch", "agent-w5", {"page": 1, "score": 120}, 5),
+            event("punch", "agent-w5", {"page": 77}, 5),
+        ),
     )
     assert [r["outcome"] for r in res["results"]] == ["accepted", "rejected"]
     punches = hall.client.get("/api/v1/attendance/punches", headers=hall.user_headers()).json()["punches"]
@@ -167,8 +176,13 @@ def test_device_status_latest_and_history(hall: Hall) -> None:
     t0 = datetime.now(UTC)
     states = [("ok", ""), ("unavailable", "unplugged"), ("ok", "")]
     events = [
-        event("device_status", "agent-w1", {"device": "keypad", "device_kind": "keypad", "state": s, "reason": why}, 1,
-              device_time=t0 + timedelta(seconds=i))
+        event(
+            "device_status",
+            "agent-w1",
+            {"device": "keypad", "device_kind": "keypad", "state": s, "reason": why},
+            1,
+            device_time=t0 + timedelta(seconds=i),
+        )
         for i, (s, why) in enumerate(states)
     ]
     post(hall, "agent-w1", batch(*reversed(events)))
@@ -184,7 +198,9 @@ def test_department_head_sees_only_own_department(hall: Hall) -> None:
     post(hall, "agent-w1", batch(rating("agent-w1", 1, 1, "GA001")))
     post(hall, "agent-w3", batch(rating("agent-w3", 3, 1, "RS001")))
     rows = hall.client.get(
-        "/api/v1/ratings/summary", params={"group_by": "department"}, headers=hall.user_headers("head-ga", "head-ga-pass-1")
+        "/api/v1/ratings/summary",
+        params={"group_by": "department"},
+        headers=hall.user_headers("head-ga", "head-ga-pass-1"),
     ).json()["rows"]
     assert [r["label"] for r in rows] == ["市公安局"]
 
