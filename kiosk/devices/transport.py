@@ -46,7 +46,7 @@ class SerialTransport:
         if port is not None:
             try:
                 port.close()
-            except (serial.SerialException, OSError):
+            except (serial.SerialException, OSError, termios.error):
                 self._wire.debug("error while closing %s", self.url)
 
     def _require(self) -> Any:
@@ -61,7 +61,7 @@ class SerialTransport:
         try:
             port.write(data)
             port.flush()
-        except (serial.SerialException, OSError) as err:
+        except (serial.SerialException, OSError, termios.error) as err:
             self.close()
             raise DeviceConnectionError(f"write to {self.url} failed: {err}") from err
 
@@ -70,7 +70,7 @@ class SerialTransport:
         port = self._require()
         try:
             data: bytes = port.read(size)
-        except (serial.SerialException, OSError) as err:
+        except (serial.SerialException, OSError, termios.error) as err:
             self.close()
             raise DeviceConnectionError(f"read from {self.url} failed: {err}") from err
         if data:
@@ -93,4 +93,5 @@ class SerialTransport:
         try:
             port.reset_input_buffer()
         except (serial.SerialException, OSError, termios.error) as err:
+            self.close()
             raise DeviceConnectionError(f"{self.url}: {err}") from err
