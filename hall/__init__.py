@@ -1,1 +1,1 @@
-"""hall package."""
+"""The ``hall`` command: the composition root that starts the server, agents, kiosk and simulators."""

@@ -1,0 +1,94 @@
+"""Entry point of ``hall agent``: build the agent, its simulators (if any) and its local pages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+from counter_agent.runtime import Agent
+from counter_agent.settings import SIMULATED, AgentSettings
+from counter_agent.simulated import SimulatedDevices
+from counter_agent.web import create_agent_app
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn inside the agent's loop: the agent, not uvicorn, handles SIGTERM and SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_agent(settings: AgentSettings) -> None:
+    """Run one window's agent until SIGTERM/SIGINT."""
+    wanted = {
+        name
+        for name, url in (
+            ("rating", settings.rating_keypad_url),
+            ("caller", settings.caller_keypad_url),
+            ("fingerprint", settings.fingerprint_url),
+        )
+        if url == SIMULATED
+    }
+    sims = SimulatedDevices() if wanted else None
+    urls = {
+        "rating": settings.rating_keypad_url,
+        "caller": settings.caller_keypad_url,
+        "fingerprint": settings.fingerprint_url,
+    }
+    if sims is not None:
+        urls.update(sims.start(wanted))
+    agent = Agent(settings, urls)
+    extra: list[asyncio.Task[Any]] = []
+    server: uvicorn.Server | None = None
+    if settings.http_port:
+        config = uvicorn.Config(
+            create_agent_app(agent, sims),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+        )
+        server = _Server(config)
+        extra.append(asyncio.create_task(server.serve(), name="web"))
+    main = asyncio.create_task(agent.run(extra))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, main.cancel)
+    log.info(
+        "window %d agent running (device %s, server %s)",
+        settings.window,
+        settings.device_id,
+        settings.server_url,
+    )
+    _notify_systemd("READY=1")
+    try:
+        await main
+    except asyncio.CancelledError:
+        log.info("window %d agent stopping", settings.window)
+    finally:
+        if server is not None:
+            server.should_exit = True
+        if sims is not None:
+            sims.stop()
+
+
+def _notify_systemd(message: str) -> None:
+    """Tell systemd (Type=notify) that we are ready, when run under it."""
+    import os
+    import socket
+
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.sendto(message.encode(), address)

@@ -1,0 +1,287 @@
+"""The counter agent process: devices -> service session -> durable outbox -> server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from common.events import LEVEL_NAMES, EdgeEvent, EventKind, HeartbeatPayload, new_event
+from counter_agent.devices import run_fingerprint, run_keypad
+from counter_agent.effects import device_status_event, to_event
+from counter_agent.outbox import Outbox
+from counter_agent.roster import ROSTER_KEY, Roster, load_cached
+from counter_agent.sender import Sender
+from counter_agent.session import Effect, PunchEffect, ServiceSession, SessionError, WindowState
+from counter_agent.settings import SIMULATED, AgentSettings
+from kiosk.devices.keypad.keymap import Key, KeyMap
+from kiosk.devices.keypad.reader import KeyPress
+from kiosk.devices.supervisor import DeviceState
+
+log = logging.getLogger(__name__)
+
+ROSTER_REFRESH_S = 60.0
+PRUNE_AFTER = timedelta(days=7)
+
+
+@dataclass
+class DeviceInfo:
+    """Latest state of one device at this window."""
+
+    kind: str
+    state: str
+    reason: str
+
+
+@dataclass
+class Notice:
+    """A message for the window display and the staff console."""
+
+    text: str = ""
+    at: float = 0.0
+
+
+@dataclass
+class AgentState:
+    """Everything the pages show, kept in one place."""
+
+    devices: dict[str, DeviceInfo] = field(default_factory=dict)
+    notice: Notice = field(default_factory=Notice)
+
+
+class Agent:
+    """One window's agent."""
+
+    def __init__(self, settings: AgentSettings, device_urls: dict[str, str] | None = None) -> None:
+        self.settings = settings
+        self.outbox = Outbox(settings.outbox_path)
+        self.session = ServiceSession(
+            rating_timeout_s=settings.rating_timeout_s, punch_dedupe_s=settings.punch_dedupe_s
+        )
+        self.roster = load_cached(self.outbox.get_value(ROSTER_KEY), settings.window)
+        self.state = AgentState()
+        self.device_urls = device_urls or {
+            "rating": settings.rating_keypad_url,
+            "caller": settings.caller_keypad_url,
+            "fingerprint": settings.fingerprint_url,
+        }
+        self.client = httpx.AsyncClient(
+            base_url=settings.server_url,
+            headers={"Authorization": f"Bearer {settings.device_key.get_secret_value()}"},
+            timeout=httpx.Timeout(10.0, connect=3.0),
+            verify=str(settings.ca_file) if settings.ca_file else True,
+        )
+        self.sender = Sender(self.outbox, self.client)
+        self._lock = asyncio.Lock()
+
+    # -- recording ---------------------------------------------------------
+    async def record(self, event: EdgeEvent) -> None:
+        """Commit an event durably, then let the sender deliver it."""
+        await asyncio.to_thread(self.outbox.put, event)
+        self.sender.wake()
+
+    async def _apply(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            await self.record(to_event(effect, self.settings.device_id, self.settings.window))
+
+    def notify(self, text: str) -> None:
+        """Show a message on the window display and the console."""
+        self.state.notice = Notice(text, time.time())
+        log.info("window %d: %s", self.settings.window, text)
+
+    # -- device callbacks --------------------------------------------------
+    async def on_device_change(self, name: str, kind: str, state: DeviceState, reason: str) -> None:
+        """A device changed state: show it and report it to the server."""
+        self.state.devices[name] = DeviceInfo(kind, state.value, reason)
+        await self.record(
+            device_status_event(
+                self.settings.device_id, self.settings.window, name, kind, state.value, reason
+            )
+        )
+
+    async def on_key(self, press: KeyPress) -> None:
+        """A key on the rating keypad or the caller keys."""
+        async with self._lock:
+            level = press.key.rating_level
+            if level is not None:
+                await self._apply(self.session.rate(level, press.key.value, time.time()))
+                if self.session.state is not WindowState.AWAITING_RATING and level:
+                    self.notify(f"感谢您的评价：{LEVEL_NAMES[level]}")
+                return
+            try:
+                await self._do_action(press.key)
+            except SessionError as err:
+                self.notify(str(err))
+
+    async def _do_action(self, key: Key) -> None:
+        actions = {
+            Key.NEXT: self.call_next,
+            Key.RECALL: self.recall,
+            Key.NO_SHOW: self.no_show,
+            Key.TRANSFER: self.transfer,
+            Key.PAUSE: self.toggle_pause,
+            Key.FINISH: self.finish,
+        }
+        await actions[key]()
+
+    async def on_finger(self, page: int, score: int) -> None:
+        """A finger matched a page of this window's reader."""
+        officer = self.roster.officer_for_page(page)
+        if officer is None:
+            self.notify(f"指纹已识别（第{page}页），但未关联工作人员，请联系管理员")
+            return
+        async with self._lock:
+            effects = self.session.punch(officer, page, score, time.time())
+            await self._apply(effects)
+        for effect in effects:
+            if isinstance(effect, PunchEffect):
+                self.notify(f"{officer.name} {'签到' if effect.clock_in else '签退'}成功")
+
+    async def on_unknown_finger(self) -> None:
+        """A finger that is not enrolled on this reader."""
+        self.notify("指纹未登记，请重新按压或联系管理员")
+
+    # -- staff actions (caller keys and console) ---------------------------
+    async def call_next(self) -> None:
+        """Call the next citizen; without a queue ticket this starts a manual service (手工处理)."""
+        state = self.session.state
+        if state is WindowState.CALLING:
+            self.session.start()
+            self.notify("开始办理")
+            return
+        service = self.session.call(None, None, time.time())
+        self.notify(f"开始办理（手工处理）{service.ticket_no or ''}")
+
+    async def recall(self) -> None:
+        """Announce the current ticket again."""
+        if self.session.service is None or self.session.service.ticket_no is None:
+            raise SessionError("没有可重呼的号码")
+        self.notify(f"重呼 {self.session.service.ticket_no}")
+
+    async def no_show(self) -> None:
+        """The called citizen did not come."""
+        service = self.session.no_show()
+        self.notify(f"{service.ticket_no or ''} 过号")
+
+    async def transfer(self) -> None:
+        """Send the citizen elsewhere."""
+        self.session.transfer()
+        self.notify("已转办")
+
+    async def toggle_pause(self) -> None:
+        """暂离 / 恢复."""
+        if self.session.state is WindowState.PAUSED:
+            self.session.resume()
+            self.notify("恢复服务")
+        else:
+            self.session.pause()
+            self.notify("暂停服务")
+
+    async def finish(self) -> None:
+        """End the service and arm the keypad."""
+        self.session.finish(time.time())
+        self.notify("办理结束，请对本次服务进行评价")
+
+    async def staff_action(self, key: Key) -> None:
+        """A console button; raises SessionError when not possible now."""
+        async with self._lock:
+            await self._do_action(key)
+
+    # -- background loops --------------------------------------------------
+    async def _tick_loop(self) -> None:
+        while True:
+            async with self._lock:
+                effects = self.session.tick(time.time())
+                await self._apply(effects)
+            if effects:
+                self.notify("本次服务未评价")
+            await asyncio.sleep(0.5)
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            payload = HeartbeatPayload(
+                outbox_depth=await asyncio.to_thread(self.outbox.depth),
+                devices={name: info.state for name, info in self.state.devices.items()},
+                state=self.session.state.value,
+                officer_staff_no=self.session.on_duty.staff_no if self.session.on_duty else None,
+            )
+            await self.record(
+                new_event(EventKind.HEARTBEAT, self.settings.device_id, payload, self.settings.window)
+            )
+            await asyncio.to_thread(self.outbox.prune, PRUNE_AFTER)
+            await asyncio.sleep(self.settings.heartbeat_s)
+
+    async def refresh_roster(self) -> bool:
+        """Fetch the roster; keep the cached one when the server is unreachable."""
+        try:
+            response = await self.client.get("/api/v1/edge/roster")
+            response.raise_for_status()
+            data: dict[str, Any] = response.json()
+        except (httpx.HTTPError, ValueError) as err:
+            log.debug("roster not refreshed: %s", err)
+            return False
+        self.roster = Roster.from_json(self.settings.window, data)
+        await asyncio.to_thread(self.outbox.set_value, ROSTER_KEY, json.dumps(data, ensure_ascii=False))
+        return True
+
+    async def _roster_loop(self) -> None:
+        while True:
+            ok = await self.refresh_roster()
+            await asyncio.sleep(ROSTER_REFRESH_S if ok else 3.0)
+
+    def device_tasks(self) -> list[asyncio.Task[None]]:
+        """Start a task per configured device."""
+        tasks = []
+        rating_map = (
+            KeyMap.from_config(self.settings.rating_keymap, self.settings.rating_keys_reversed)
+            if self.settings.rating_keymap
+            else KeyMap.rating(self.settings.rating_keys_reversed)
+        )
+        for name, keymap in (("rating", rating_map), ("caller", KeyMap.caller())):
+            url = self.device_urls.get(name, "")
+            if url and url != SIMULATED:
+                tasks.append(
+                    asyncio.create_task(run_keypad(name, url, keymap, self.on_key, self.on_device_change))
+                )
+        url = self.device_urls.get("fingerprint", "")
+        if url and url != SIMULATED:
+            tasks.append(
+                asyncio.create_task(
+                    run_fingerprint(
+                        url,
+                        self.settings.fingerprint_baud,
+                        self.on_finger,
+                        self.on_unknown_finger,
+                        self.on_device_change,
+                    )
+                )
+            )
+        return tasks
+
+    async def run(self, extra: list[asyncio.Task[Any]] | None = None) -> None:
+        """Run until cancelled."""
+        tasks = [
+            asyncio.create_task(self.sender.run(), name="sender"),
+            asyncio.create_task(self._tick_loop(), name="tick"),
+            asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
+            asyncio.create_task(self._roster_loop(), name="roster"),
+            *self.device_tasks(),
+            *(extra or []),
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self.client.aclose()
+            self.outbox.close()

@@ -1,0 +1,63 @@
+"""In-process simulated devices for a window (device URL ``sim``): the real drivers talk to them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from counter_agent.roster import Roster
+from kiosk.devices.fingerprint.simulator import FingerprintSimulator
+from kiosk.devices.keypad.keymap import Key, KeyMap
+from kiosk.devices.keypad.simulator import KeypadSimulator
+
+log = logging.getLogger(__name__)
+
+FINGER_HOLD_S = 1.5
+
+
+class SimulatedDevices:
+    """The simulators standing in for a window's keypads and fingerprint reader."""
+
+    def __init__(self) -> None:
+        self.fingerprint: FingerprintSimulator | None = None
+        self.rating: KeypadSimulator | None = None
+        self.caller: KeypadSimulator | None = None
+
+    def start(self, wanted: set[str]) -> dict[str, str]:
+        """Start the simulators named in ``wanted``; return device name -> URL for the real drivers."""
+        urls: dict[str, str] = {}
+        if "fingerprint" in wanted:
+            self.fingerprint = FingerprintSimulator()
+            urls["fingerprint"] = self.fingerprint.start()
+        if "rating" in wanted:
+            self.rating = KeypadSimulator(KeyMap.rating())
+            urls["rating"] = self.rating.start()
+        if "caller" in wanted:
+            self.caller = KeypadSimulator(KeyMap.caller())
+            urls["caller"] = self.caller.start()
+        return urls
+
+    def stop(self) -> None:
+        """Stop every simulator."""
+        for sim in (self.fingerprint, self.rating, self.caller):
+            if sim is not None:
+                sim.stop()
+
+    async def place_finger(self, roster: Roster, staff_no: str, hold_s: float = FINGER_HOLD_S) -> bool:
+        """Put the officer's (simulated) finger on the reader for a moment; False if not enrolled here."""
+        sim = self.fingerprint
+        if sim is None:
+            return False
+        page = next((p for p, e in roster.pages.items() if e.get("staff_no") == staff_no), None)
+        finger = f"finger-{staff_no}"
+        if page is not None and sim.pages.get(page) != finger:
+            sim.enroll_direct(page, finger)
+        sim.place_finger(finger)
+        await asyncio.sleep(hold_s)
+        sim.lift_finger()
+        return page is not None
+
+    def press(self, key: Key) -> bool:
+        """Press a key on the rating keypad (ratings) or the caller keys (staff actions)."""
+        sim = self.rating if key.rating_level is not None else self.caller
+        return sim is not None and sim.press(key)

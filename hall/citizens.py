@@ -1,0 +1,91 @@
+"""A simulated stream of citizens and staff, acting through the agents' simulated devices."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+# Rough shape of real 好差评 data: mostly 非常满意/满意, a few bad reviews, some not rated.
+LEVEL_WEIGHTS = {"RATE_1": 62, "RATE_2": 20, "RATE_3": 6, "RATE_4": 2, "RATE_5": 1, None: 9}
+
+
+class WindowActor:
+    """Plays the officer and the citizens at one window."""
+
+    def __init__(self, client: httpx.AsyncClient, url: str, rng: random.Random) -> None:
+        self.client = client
+        self.url = url.rstrip("/")
+        self.rng = rng
+        self.served = 0
+
+    async def _state(self) -> dict[str, Any]:
+        r = await self.client.get(f"{self.url}/state")
+        r.raise_for_status()
+        data: dict[str, Any] = r.json()
+        return data
+
+    async def _key(self, key: str) -> None:
+        await self.client.post(f"{self.url}/sim/key", json={"key": key})
+
+    async def clock_in(self) -> None:
+        """Wait for the roster, then the A-post officer presses a finger."""
+        while True:
+            state = await self._state()
+            posts = state.get("posts") or []
+            if posts:
+                break
+            await asyncio.sleep(0.5)
+        a_post = next((p for p in posts if p["role"] == "A"), posts[0])
+        while (await self._state())["state"] == "unstaffed":
+            await self.client.post(
+                f"{self.url}/sim/finger", json={"staff_no": a_post["staff_no"]}, timeout=10
+            )
+            await asyncio.sleep(0.5)
+
+    async def serve_one(self) -> None:
+        """One citizen: start, serve, finish, rate (or walk away)."""
+        await self._key("NEXT")
+        await asyncio.sleep(self.rng.uniform(2.0, 6.0))
+        await self._key("FINISH")
+        await asyncio.sleep(self.rng.uniform(0.6, 3.0))
+        choice = self.rng.choices(list(LEVEL_WEIGHTS), weights=list(LEVEL_WEIGHTS.values()))[0]
+        if choice is not None:
+            await self._key(choice)
+        else:
+            while (await self._state())["state"] == "awaiting_rating":
+                await asyncio.sleep(0.5)
+        self.served += 1
+        if self.rng.random() < 0.05:
+            await self._key("RATE_1")  # a press outside any service: a misuse signal
+
+    async def run(self, deadline: float | None) -> None:
+        """Serve citizens until the deadline."""
+        staffed = False
+        while deadline is None or time.monotonic() < deadline:
+            try:
+                if not staffed:
+                    await self.clock_in()
+                    staffed = True
+                await self.serve_one()
+            except httpx.HTTPError as err:
+                log.warning("%s: %s", self.url, err)
+                await asyncio.sleep(1.0)
+            await asyncio.sleep(self.rng.uniform(0.2, 1.5))
+
+
+async def run_citizens(agent_urls: list[str], duration_s: float = 0, seed: int | None = None) -> int:
+    """Drive every agent until ``duration_s`` passes (0 = forever)."""
+    rng = random.Random(seed)
+    deadline = time.monotonic() + duration_s if duration_s else None
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        actors = [WindowActor(client, url, random.Random(rng.random())) for url in agent_urls]
+        await asyncio.gather(*(actor.run(deadline) for actor in actors))
+    log.info("served %d citizens", sum(a.served for a in actors))
+    return 0
