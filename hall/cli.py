@@ -17,6 +17,7 @@ def _setup_logging(level: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,  # python-escpos installs a root handler on import
     )
 
 

@@ -1,0 +1,84 @@
+"""End to end with real processes: simulated devices -> hall agent -> outbox -> hall server -> API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import AgentClient, RunningHall, eventually, prepared_hall
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[RunningHall]:
+    hall = prepared_hall(tmp_path)
+    try:
+        hall.start_server()
+        yield hall
+    finally:
+        hall.group.stop()
+
+
+def _staff_rows(hall: RunningHall) -> dict[str, dict]:
+    rows = hall.get("/api/v1/ratings/summary", group_by="staff")["rows"]
+    return {r["label"]: r for r in rows}
+
+
+def test_keypad_press_and_fingerprint_punch_reach_the_server(running: RunningHall) -> None:
+    agent = AgentClient(running.start_agent(1))
+    agent.wait_devices()
+    eventually(lambda: agent.state()["posts"])  # roster fetched from the server
+    agent.finger("GA001")
+    state = agent.wait_state("staffed")
+    assert state["officer"]["name"] == "王芳"
+
+    agent.serve("RATE_2")
+    agent.serve("RATE_5")
+
+    rows = eventually(lambda: (r := _staff_rows(running)).get("王芳（GA001）", {}).get("rated") == 2 and r)
+    row = rows["王芳（GA001）"]
+    assert row["levels"]["2"] == 1 and row["levels"]["5"] == 1 and row["bad"] == 1
+    punches = running.get("/api/v1/attendance/punches")["punches"]
+    assert [(p["staff_no"], p["window"]) for p in punches] == [("GA001", 1)]
+    devices = {d["device_id"]: d for d in running.get("/api/v1/devices")["devices"]}
+    assert {s["device"]: s["state"] for s in devices["agent-w1"]["states"]} == {
+        "rating": "ok",
+        "caller": "ok",
+        "fingerprint": "ok",
+    }
+
+
+def test_not_rated_is_recorded_as_not_rated(running: RunningHall) -> None:
+    agent = AgentClient(running.start_agent(2, rating_timeout_s=1.5))
+    agent.wait_devices()
+    eventually(lambda: agent.state()["posts"])
+    agent.finger("GA002")
+    agent.wait_state("staffed")
+    agent.serve(None)
+    agent.wait_state("staffed", timeout_s=10)
+    rows = eventually(
+        lambda: (r := _staff_rows(running)).get("李强（GA002）", {}).get("not_rated") == 1 and r
+    )
+    assert rows["李强（GA002）"]["rated"] == 0
+
+
+def test_server_down_nothing_lost_nothing_doubled(running: RunningHall) -> None:
+    agent = AgentClient(running.start_agent(3))
+    agent.wait_devices()
+    eventually(lambda: agent.state()["posts"])
+    agent.finger("RS001")
+    agent.wait_state("staffed")
+    running.group.kill("server")
+    for i in range(20):
+        agent.serve(f"RATE_{i % 5 + 1}")
+    assert agent.state()["online"] is False
+    assert agent.state()["outbox_depth"] >= 20
+    running.start_server()
+    rows = eventually(
+        lambda: (r := _staff_rows(running)).get("陈静（RS001）", {}).get("rated") == 20 and r, 60
+    )
+    assert rows["陈静（RS001）"]["levels"] == {"1": 4, "2": 4, "3": 4, "4": 4, "5": 4}
+    eventually(lambda: agent.state()["outbox_depth"] == 0)
