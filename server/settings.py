@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.settings import load_settings
 
 WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "demo"})
+
+
+class AssessmentRule(BaseModel):
+    """Thresholds of the monthly officer assessment (优秀 / 称职 / 不称职) on ratings."""
+
+    min_rated: int = Field(default=20, ge=0)  # fewer rated services: no 优秀, at most 称职
+    excellent_rate: float = Field(default=0.98, ge=0, le=1)
+    excellent_max_bad: int = Field(default=0, ge=0)
+    competent_rate: float = Field(default=0.90, ge=0, le=1)
+    incompetent_bad: int = Field(default=5, ge=1)  # this many bad reviews is 不称职 whatever the rate
 
 
 class ServerSettings(BaseSettings):
@@ -28,6 +39,17 @@ class ServerSettings(BaseSettings):
     hall_name: str = "政务服务中心"
     max_body_bytes: int = Field(default=4_000_000, gt=0)
     public_base_url: str = ""
+    # Cases (办件): yellow warning when due within this many working days; hall calendar overrides.
+    case_warning_days: int = Field(default=1, ge=0)
+    workday_closed_days: list[date] = Field(default_factory=list)
+    workday_extra_working_days: list[date] = Field(default_factory=list)
+    workday_weekday_fallback: bool = False
+    queue_last_ticket_time: str = Field(default="16:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    queue_closing_time: str = Field(default="17:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    queue_no_show_places_back: int = Field(default=3, ge=0, le=50)  # 过号: re-queued this far back
+    followup_verify_days: int = Field(default=1, ge=1, le=30)  # working days to verify a bad review
+    followup_rectify_days: int = Field(default=15, ge=1, le=90)  # working days to rectify and call back
+    assessment: AssessmentRule = Field(default_factory=AssessmentRule)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> ServerSettings:

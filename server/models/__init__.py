@@ -1,25 +1,50 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
 from server.models.attendance import FingerprintEnrollment, Punch
+from server.models.attendance_rules import (
+    AttendanceAudit,
+    AttendanceConfig,
+    LeaveRequest,
+    MakeupRequest,
+    OfficerSchedule,
+)
+from server.models.cases import Case, CaseEvent
 from server.models.devices import Device, DeviceState, DeviceStatusChange
 from server.models.events import EdgeEventRecord
+from server.models.followups import Complaint, Followup, FollowupNote, RatingExclusion, RatingRollup
+from server.models.queue import QueueCall, Ticket, TicketCounter
 from server.models.ratings import MisuseSignal, Rating
 from server.models.registry import Department, Officer, PostAssignment, ServiceItem, Window, WindowItem
 from server.models.users import User
 
 __all__ = [
+    "AttendanceAudit",
+    "AttendanceConfig",
+    "Case",
+    "CaseEvent",
+    "Complaint",
     "Department",
     "Device",
     "DeviceState",
     "DeviceStatusChange",
     "EdgeEventRecord",
     "FingerprintEnrollment",
+    "Followup",
+    "FollowupNote",
+    "LeaveRequest",
+    "MakeupRequest",
     "MisuseSignal",
     "Officer",
+    "OfficerSchedule",
     "PostAssignment",
     "Punch",
+    "QueueCall",
     "Rating",
+    "RatingExclusion",
+    "RatingRollup",
     "ServiceItem",
+    "Ticket",
+    "TicketCounter",
     "User",
     "Window",
     "WindowItem",

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from common.events import (
+    BAD_LEVELS,
     DeviceStatusPayload,
     EdgeEvent,
     EventKind,
@@ -18,8 +19,11 @@ from common.events import (
 )
 from server.models import Device, DeviceStatusChange, MisuseSignal, Punch, Rating, Window
 from server.repo import devices as device_repo
+from server.repo import followups as followup_repo
 from server.repo import registry
 from server.repo.bulk import insert_ignore
+from server.services import followups, rollups
+from server.services.followups import FollowupPolicy
 from server.timeutil import to_db
 
 Pair = tuple[EdgeEvent, Any]
@@ -33,6 +37,7 @@ class ApplyContext:
     device: Device
     window: Window | None
     received_at: Any
+    policy: FollowupPolicy = field(default_factory=FollowupPolicy)
     rejections: dict[str, str] = field(default_factory=dict)
 
     def reject(self, event: EdgeEvent, reason: str) -> None:
@@ -88,6 +93,12 @@ def _apply_ratings(ctx: ApplyContext, pairs: list[Pair]) -> None:
     for row in rows:
         if row["event_id"] not in inserted:
             ctx.rejections[str(row["event_id"])] = "this service has already been rated (一次一评)"
+    # Same transaction as the insert: the rollups and follow-ups never disagree with the ratings.
+    rollups.count_ratings(ctx.session, [r for r in rows if r["event_id"] in inserted], ctx.policy.tz)
+    bad = {str(r["event_id"]) for r in rows if r["event_id"] in inserted and r["level"] in BAD_LEVELS}
+    if bad:
+        fresh = list(followup_repo.ratings_by_event_ids(ctx.session, bad))
+        followups.open_for_ratings(ctx.session, fresh, ctx.policy, ctx.received_at)
 
 
 def _apply_punches(ctx: ApplyContext, pairs: list[Pair]) -> None:

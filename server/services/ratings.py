@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from common.events import BAD_LEVELS, LEVEL_NAMES
 from server.models import Department, Officer, Rating, ServiceItem, Window
+from server.repo import followups as rollup_repo
+from server.services.rollups import default_zone, whole_days
 
 
 class GroupBy(StrEnum):
@@ -93,14 +96,16 @@ def _labels(session: Session, group_by: GroupBy, keys: set[int]) -> dict[int, st
     return {i.id: i.name for i in rows_i if i.id}
 
 
-def rating_summary(
+CountRow = tuple[int | None, int | None, int]  # group key, level (None = not rated), count
+
+
+def _raw_counts(
     session: Session,
     group_by: GroupBy,
     start: datetime | None,
     end: datetime | None,
-    department_id: int | None = None,
-) -> list[dict[str, Any]]:
-    """Counts per level, satisfaction rate and not-rated count per group, largest groups first."""
+    department_id: int | None,
+) -> list[CountRow]:
     key_col = _KEY_COLUMN[group_by]
     stmt = select(key_col, col(Rating.level), func.count()).where(col(Rating.excluded).is_(False))
     if start is not None:
@@ -110,8 +115,23 @@ def rating_summary(
     if department_id is not None:
         stmt = stmt.where(Rating.department_id == department_id)
     stmt = stmt.group_by(key_col, col(Rating.level))
+    return [(key, level, int(count)) for key, level, count in session.exec(stmt)]
+
+
+def _rollup_counts(
+    session: Session, group_by: GroupBy, days: tuple[date | None, date | None], department_id: int | None
+) -> list[CountRow]:
+    rows = rollup_repo.rollup_counts(session, group_by.value, days[0], days[1], department_id)
+    # Rollups store "no officer / no item / not rated" as 0, the raw table as NULL.
+    return [(key or None, level or None, int(count)) for key, level, count in rows]
+
+
+def summary_rows(session: Session, group_by: GroupBy, counts: list[CountRow]) -> list[SummaryRow]:
+    """Fold (key, level, count) rows into labelled summary rows, largest groups first."""
     rows: dict[int | None, SummaryRow] = {}
-    for key, level, count in session.exec(stmt):
+    for key, level, count in counts:
+        if not count:
+            continue
         row = rows.setdefault(key, SummaryRow(key="" if key is None else str(key), label=""))
         if level is None:
             row.not_rated += count
@@ -120,4 +140,32 @@ def rating_summary(
     labels = _labels(session, group_by, {k for k in rows if k is not None})
     for key, row in rows.items():
         row.label = labels.get(key, "未登记") if key is not None else "未登记"
-    return [r.as_dict() for r in sorted(rows.values(), key=lambda r: (-r.services, r.key))]
+    return sorted((r for r in rows.values() if r.services), key=lambda r: (-r.services, r.key))
+
+
+def rating_counts(
+    session: Session,
+    group_by: GroupBy,
+    start: datetime | None,
+    end: datetime | None,
+    department_id: int | None = None,
+    tz: ZoneInfo | None = None,
+) -> list[CountRow]:
+    """Counted ratings per group and level: from the rollups for whole local days, else the raw table."""
+    days = whole_days(start, end, tz or default_zone())
+    if days is not None:
+        return _rollup_counts(session, group_by, days, department_id)
+    return _raw_counts(session, group_by, start, end, department_id)
+
+
+def rating_summary(
+    session: Session,
+    group_by: GroupBy,
+    start: datetime | None,
+    end: datetime | None,
+    department_id: int | None = None,
+    tz: ZoneInfo | None = None,
+) -> list[dict[str, Any]]:
+    """Counts per level, satisfaction rate and not-rated count per group, largest groups first."""
+    counts = rating_counts(session, group_by, start, end, department_id, tz)
+    return [r.as_dict() for r in summary_rows(session, group_by, counts)]

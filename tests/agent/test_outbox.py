@@ -58,7 +58,7 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
 def test_unusable_file_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "o.db"
     bad.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(OutboxError, match="o.db"):
+    with pytest.raises(OutboxError, match=r"o\.db"):
         Outbox(bad)
 
 
