@@ -58,6 +58,9 @@ async def run_agent(settings: AgentSettings) -> None:
         )
         server = _Server(config)
         extra.append(asyncio.create_task(server.serve(), name="web"))
+    watchdog_s = _watchdog_interval_s()
+    if watchdog_s:
+        extra.append(asyncio.create_task(_watchdog(watchdog_s), name="watchdog"))
     main = asyncio.create_task(agent.run(extra))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -78,6 +81,21 @@ async def run_agent(settings: AgentSettings) -> None:
             server.should_exit = True
         if sims is not None:
             sims.stop()
+
+
+def _watchdog_interval_s() -> float:
+    """Half the systemd watchdog period, or 0 when not run under a watchdog."""
+    import os
+
+    usec = os.environ.get("WATCHDOG_USEC", "")
+    return int(usec) / 2_000_000 if usec.isdigit() else 0.0
+
+
+async def _watchdog(interval_s: float) -> None:
+    """Keep systemd's watchdog fed while the event loop is alive."""
+    while True:
+        _notify_systemd("WATCHDOG=1")
+        await asyncio.sleep(interval_s)
 
 
 def _notify_systemd(message: str) -> None:
