@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import tempfile
+from pathlib import Path
 
 from counter_agent.roster import Roster
 from kiosk.devices.fingerprint.simulator import FingerprintSimulator
@@ -22,13 +25,17 @@ class SimulatedDevices:
         self.fingerprint: FingerprintSimulator | None = None
         self.rating: KeypadSimulator | None = None
         self.caller: KeypadSimulator | None = None
+        # A stable name for the reader's pty, like /dev/serial/by-id/...: a replug makes a new pty.
+        self._links = Path(tempfile.mkdtemp(prefix="hall-sim-"))
+        self._fingerprint_link = self._links / "fingerprint"
 
     def start(self, wanted: set[str]) -> dict[str, str]:
         """Start the simulators named in ``wanted``; return device name -> URL for the real drivers."""
         urls: dict[str, str] = {}
         if "fingerprint" in wanted:
             self.fingerprint = FingerprintSimulator()
-            urls["fingerprint"] = self.fingerprint.start()
+            self._fingerprint_link.symlink_to(self.fingerprint.start())
+            urls["fingerprint"] = str(self._fingerprint_link)
         if "rating" in wanted:
             self.rating = KeypadSimulator(KeyMap.rating())
             urls["rating"] = self.rating.start()
@@ -42,6 +49,30 @@ class SimulatedDevices:
         for sim in (self.fingerprint, self.rating, self.caller):
             if sim is not None:
                 sim.stop()
+        shutil.rmtree(self._links, ignore_errors=True)
+
+    def unplug(self, name: str) -> bool:
+        """Pull a simulated device's cable; False when there is no such simulated device."""
+        sim = {"fingerprint": self.fingerprint, "rating": self.rating, "caller": self.caller}.get(name)
+        if sim is None:
+            return False
+        sim.unplug()
+        return True
+
+    def replug(self, name: str) -> bool:
+        """Plug a simulated device back in (the reader's stable link follows the new pty)."""
+        if name == "fingerprint" and self.fingerprint is not None:
+            path = self.fingerprint.replug()
+            tmp = self._links / "fingerprint.new"
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(path)
+            tmp.replace(self._fingerprint_link)
+            return True
+        sim = {"rating": self.rating, "caller": self.caller}.get(name)
+        if sim is None:
+            return False
+        sim.replug()
+        return True
 
     async def place_finger(self, roster: Roster, staff_no: str, hold_s: float = FINGER_HOLD_S) -> bool:
         """Put the officer's (simulated) finger on the reader for a moment; False if not enrolled here."""

@@ -102,4 +102,13 @@ def create_agent_app(agent: Agent, sims: SimulatedDevices | None = None) -> Fast
                 ) from err
             return {"pressed": sims.press(key)}
 
+        @app.post("/sim/{device}/{plug}")
+        def sim_plug(device: str, plug: str) -> dict[str, Any]:
+            if plug not in ("unplug", "replug"):
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "use unplug or replug")
+            done = sims.unplug(device) if plug == "unplug" else sims.replug(device)
+            if not done:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no simulated device {device!r}")
+            return {"device": device, plug: True}
+
     return app

@@ -82,3 +82,20 @@ def test_server_down_nothing_lost_nothing_doubled(running: RunningHall) -> None:
     )
     assert rows["陈静（RS001）"]["levels"] == {"1": 4, "2": 4, "3": 4, "4": 4, "5": 4}
     eventually(lambda: agent.state()["outbox_depth"] == 0)
+
+
+@pytest.mark.parametrize("device", ["rating", "caller", "fingerprint"])
+def test_unplug_and_replug_reach_the_server_as_state_changes(running: RunningHall, device: str) -> None:
+    agent = AgentClient(running.start_agent(4))
+    agent.wait_devices()
+    agent.http.post(f"/sim/{device}/unplug").raise_for_status()
+    eventually(lambda: agent.state()["devices"][device]["state"] == "unavailable")
+    agent.http.post(f"/sim/{device}/replug").raise_for_status()
+    eventually(lambda: agent.state()["devices"][device]["state"] == "ok")
+
+    def states() -> list[str]:
+        changes = running.get("/api/v1/devices/agent-w4/history")["changes"]
+        return [c["state"] for c in reversed(changes) if c["device"] == device]
+
+    seen = eventually(lambda: (s := states())[-3:] == ["ok", "unavailable", "ok"] and s)
+    assert seen[0] == "ok"
