@@ -20,6 +20,7 @@ class EventKind(StrEnum):
     HEARTBEAT = "heartbeat"
     DEVICE_STATUS = "device_status"
     MISUSE = "misuse"
+    ENROLLMENT = "enrollment"
 
 
 # Rating levels of the national 好差评 scheme; 4 and 5 are bad reviews (差评).
@@ -79,12 +80,21 @@ class MisusePayload(_Payload):
     officer_staff_no: str | None = None
 
 
+class EnrollmentPayload(_Payload):
+    """The outcome of a server-started enrolment: the page stored, or why it failed."""
+
+    request_id: Annotated[int, Field(ge=1)]
+    page: Annotated[int, Field(ge=0, le=65535)] | None = None
+    error: str = ""
+
+
 PAYLOAD_MODELS: dict[EventKind, type[_Payload]] = {
     EventKind.RATING: RatingPayload,
     EventKind.PUNCH: PunchPayload,
     EventKind.HEARTBEAT: HeartbeatPayload,
     EventKind.DEVICE_STATUS: DeviceStatusPayload,
     EventKind.MISUSE: MisusePayload,
+    EventKind.ENROLLMENT: EnrollmentPayload,
 }
 
 

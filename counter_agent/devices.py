@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from kiosk.devices.errors import DeviceError
-from kiosk.devices.fingerprint.driver import FingerprintReader
+from kiosk.devices.fingerprint.driver import EnrollStep, FingerprintReader
 from kiosk.devices.fingerprint.errors import ConfirmationError, FingerNotFoundError, NoFingerError
 from kiosk.devices.keypad.keymap import KeyMap
 from kiosk.devices.keypad.reader import KeypadReader, KeyPress
@@ -51,49 +51,83 @@ def _opened_source(url: str) -> EvdevSource | StreamSource:
     return source
 
 
-async def run_fingerprint(
-    url: str,
-    baud: int,
-    on_match: MatchHandler,
-    on_unknown: UnknownFingerHandler,
-    on_change: StateCallback,
-    poll_wait_s: float = 1.0,
-) -> None:
-    """Identify fingers forever: each recognised finger is reported once per placement."""
+class FingerprintStation:
+    """The window's fingerprint reader: identifies fingers, and lends itself for an enrolment."""
 
-    def open_reader() -> FingerprintReader:
-        reader = FingerprintReader(url, baud=baud)
-        reader.open()
-        return reader
+    def __init__(
+        self,
+        url: str,
+        baud: int,
+        on_match: MatchHandler,
+        on_unknown: UnknownFingerHandler,
+        on_change: StateCallback,
+        poll_wait_s: float = 1.0,
+    ) -> None:
+        self.on_match = on_match
+        self.on_unknown = on_unknown
+        self.poll_wait_s = poll_wait_s
+        self._lock = asyncio.Lock()
+        self._finger_on = False
 
-    supervisor: DeviceSupervisor[FingerprintReader] = DeviceSupervisor(
-        "fingerprint", "fingerprint", open_reader, on_change=on_change, close_fn=lambda r: r.close()
-    )
-    supervisor.start()
-    finger_on = False
-    try:
-        while True:
-            reader = await supervisor.wait_device()
+        def open_reader() -> FingerprintReader:
+            reader = FingerprintReader(url, baud=baud)
+            reader.open()
+            return reader
+
+        self.supervisor: DeviceSupervisor[FingerprintReader] = DeviceSupervisor(
+            "fingerprint", "fingerprint", open_reader, on_change=on_change, close_fn=lambda r: r.close()
+        )
+
+    async def run(self) -> None:
+        """Identify fingers forever: each recognised finger is reported once per placement."""
+        self.supervisor.start()
+        self._finger_on = False
+        try:
+            while True:
+                reader = await self.supervisor.wait_device()
+                async with self._lock:
+                    outcome = await self._identify_once(reader)
+                if outcome is None:
+                    self._finger_on = False
+                elif outcome == "unknown":
+                    if not self._finger_on:
+                        await self.on_unknown()
+                    self._finger_on = True
+                elif isinstance(outcome, tuple):
+                    if not self._finger_on:
+                        await self.on_match(*outcome)
+                    self._finger_on = True
+        finally:
+            await self.supervisor.stop()
+
+    async def _identify_once(self, reader: FingerprintReader) -> tuple[int, int] | str | None:
+        try:
+            match = await asyncio.to_thread(reader.identify, self.poll_wait_s)
+        except NoFingerError:
+            return None
+        except FingerNotFoundError:
+            return "unknown"
+        except ConfirmationError as err:
+            # A poor image or similar: the reader works, the finger should be placed again.
+            log.debug("fingerprint not read: %s", err)
+            return "retry"
+        except DeviceError as err:
+            self.supervisor.report_error(err)
+            await asyncio.sleep(0.2)
+            return "retry"
+        return (match.page, match.score)
+
+    async def enroll(self, on_step: Callable[[str], None], wait_s: float = 30.0) -> int:
+        """Enrol a finger with two presses into the first free page; return the page."""
+        loop = asyncio.get_running_loop()
+
+        def step(value: EnrollStep) -> None:
+            loop.call_soon_threadsafe(on_step, value.name)
+
+        reader = await asyncio.wait_for(self.supervisor.wait_device(), timeout=wait_s)
+        async with self._lock:
             try:
-                match = await asyncio.to_thread(reader.identify, poll_wait_s)
-            except NoFingerError:
-                finger_on = False
-                continue
-            except FingerNotFoundError:
-                if not finger_on:
-                    await on_unknown()
-                finger_on = True
-                continue
-            except ConfirmationError as err:
-                # A poor image or similar: the reader works, the finger should be placed again.
-                log.debug("fingerprint not read: %s", err)
-                continue
-            except DeviceError as err:
-                supervisor.report_error(err)
-                await asyncio.sleep(0.2)
-                continue
-            if not finger_on:
-                await on_match(match.page, match.score)
-            finger_on = True
-    finally:
-        await supervisor.stop()
+                return await asyncio.to_thread(reader.enroll, None, wait_s, step)
+            finally:
+                # The enrolment ended with the finger lifted: the next placement is a new one.
+                self._finger_on = False

@@ -13,14 +13,22 @@ from typing import Any
 
 import httpx
 
-from common.events import LEVEL_NAMES, EdgeEvent, EventKind, HeartbeatPayload, new_event
-from counter_agent.devices import run_fingerprint, run_keypad
+from common.events import (
+    LEVEL_NAMES,
+    EdgeEvent,
+    EnrollmentPayload,
+    EventKind,
+    HeartbeatPayload,
+    new_event,
+)
+from counter_agent.devices import FingerprintStation, run_keypad
 from counter_agent.effects import device_status_event, to_event
 from counter_agent.outbox import Outbox
 from counter_agent.roster import ROSTER_KEY, Roster, load_cached
 from counter_agent.sender import Sender
 from counter_agent.session import Effect, PunchEffect, ServiceSession, SessionError, WindowState
 from counter_agent.settings import SIMULATED, AgentSettings
+from kiosk.devices.errors import DeviceError
 from kiosk.devices.keypad.keymap import Key, KeyMap
 from kiosk.devices.keypad.reader import KeyPress
 from kiosk.devices.supervisor import DeviceState
@@ -28,6 +36,7 @@ from kiosk.devices.supervisor import DeviceState
 log = logging.getLogger(__name__)
 
 ROSTER_REFRESH_S = 60.0
+COMMAND_POLL_S = 3.0
 PRUNE_AFTER = timedelta(days=7)
 
 
@@ -80,6 +89,12 @@ class Agent:
         )
         self.sender = Sender(self.outbox, self.client)
         self._lock = asyncio.Lock()
+        self.fingerprint: FingerprintStation | None = None
+        url = self.device_urls.get("fingerprint", "")
+        if url and url != SIMULATED:
+            self.fingerprint = FingerprintStation(
+                url, settings.fingerprint_baud, self.on_finger, self.on_unknown_finger, self.on_device_change
+            )
 
     # -- recording ---------------------------------------------------------
     async def record(self, event: EdgeEvent) -> None:
@@ -231,6 +246,53 @@ class Agent:
         await asyncio.to_thread(self.outbox.set_value, ROSTER_KEY, json.dumps(data, ensure_ascii=False))
         return True
 
+    async def enroll(self, request: dict[str, Any]) -> None:
+        """Carry out a server-started enrolment: two presses, then report the page (or why not)."""
+        prompts = {
+            "PRESS_FIRST": "请按压手指",
+            "LIFT": "请抬起手指",
+            "PRESS_SECOND": "请再次按压同一手指",
+            "STORING": "正在保存指纹",
+        }
+        name = request.get("name") or request.get("staff_no") or ""
+        self.notify(f"指纹录入：{name}，请按压手指")
+        payload = EnrollmentPayload(request_id=int(request["id"]))
+        if self.fingerprint is None:
+            payload.error = "no fingerprint reader at this window"
+        else:
+            try:
+                payload.page = await self.fingerprint.enroll(
+                    lambda step: self.notify(f"指纹录入：{prompts[step]}")
+                )
+            except (DeviceError, TimeoutError) as err:
+                payload.error = f"{type(err).__name__}: {err}"[:300]
+        await self.record(
+            new_event(EventKind.ENROLLMENT, self.settings.device_id, payload, self.settings.window)
+        )
+        if payload.page is None:
+            self.notify(f"指纹录入失败：{name}")
+            return
+        # Known at once at this window; the server's roster follows when the event is applied.
+        self.roster.pages[payload.page] = {
+            "page": payload.page,
+            "staff_no": request["staff_no"],
+            "name": name,
+        }
+        self.notify(f"指纹录入成功：{name}")
+
+    async def _command_loop(self) -> None:
+        while True:
+            try:
+                response = await self.client.get("/api/v1/edge/commands")
+                response.raise_for_status()
+                requests = list(response.json().get("enrollments", []))
+            except (httpx.HTTPError, ValueError) as err:
+                log.debug("commands not fetched: %s", err)
+                requests = []
+            for request in requests:
+                await self.enroll(request)
+            await asyncio.sleep(COMMAND_POLL_S)
+
     async def _roster_loop(self) -> None:
         while True:
             ok = await self.refresh_roster()
@@ -250,19 +312,8 @@ class Agent:
                 tasks.append(
                     asyncio.create_task(run_keypad(name, url, keymap, self.on_key, self.on_device_change))
                 )
-        url = self.device_urls.get("fingerprint", "")
-        if url and url != SIMULATED:
-            tasks.append(
-                asyncio.create_task(
-                    run_fingerprint(
-                        url,
-                        self.settings.fingerprint_baud,
-                        self.on_finger,
-                        self.on_unknown_finger,
-                        self.on_device_change,
-                    )
-                )
-            )
+        if self.fingerprint is not None:
+            tasks.append(asyncio.create_task(self.fingerprint.run(), name="fingerprint"))
         return tasks
 
     async def run(self, extra: list[asyncio.Task[Any]] | None = None) -> None:
@@ -272,6 +323,7 @@ class Agent:
             asyncio.create_task(self._tick_loop(), name="tick"),
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
             asyncio.create_task(self._roster_loop(), name="roster"),
+            asyncio.create_task(self._command_loop(), name="commands"),
             *self.device_tasks(),
             *(extra or []),
         ]

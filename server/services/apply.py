@@ -22,7 +22,7 @@ from server.repo import devices as device_repo
 from server.repo import followups as followup_repo
 from server.repo import registry
 from server.repo.bulk import insert_ignore
-from server.services import followups, rollups
+from server.services import enrollment, followups, rollups
 from server.services.followups import FollowupPolicy
 from server.timeutil import to_db
 
@@ -170,12 +170,20 @@ def _apply_nothing(ctx: ApplyContext, pairs: list[Pair]) -> None:
     """Heartbeats only refresh the device's last-seen time, done for every batch."""
 
 
+def _apply_enrollments(ctx: ApplyContext, pairs: list[Pair]) -> None:
+    for event, payload in pairs:
+        reason = enrollment.apply_result(ctx.session, ctx.device, payload)
+        if reason:
+            ctx.reject(event, reason)
+
+
 APPLIERS: dict[EventKind, Callable[[ApplyContext, list[Pair]], None]] = {
     EventKind.RATING: _apply_ratings,
     EventKind.PUNCH: _apply_punches,
     EventKind.DEVICE_STATUS: _apply_device_status,
     EventKind.MISUSE: _apply_misuse,
     EventKind.HEARTBEAT: _apply_nothing,
+    EventKind.ENROLLMENT: _apply_enrollments,
 }
 
 

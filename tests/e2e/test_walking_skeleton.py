@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.harness import AgentClient, RunningHall, eventually, prepared_hall
@@ -99,3 +100,28 @@ def test_unplug_and_replug_reach_the_server_as_state_changes(running: RunningHal
 
     seen = eventually(lambda: (s := states())[-3:] == ["ok", "unavailable", "ok"] and s)
     assert seen[0] == "ok"
+
+
+def test_enrolment_started_from_the_server(running: RunningHall) -> None:
+    agent = AgentClient(running.start_agent(5))
+    agent.wait_devices()
+    eventually(lambda: agent.state()["posts"])
+    r = httpx.post(
+        f"{running.server_url}/api/v1/enrollments",
+        json={"device_id": "agent-w5", "staff_no": "SJ002"},
+        headers=running.token(),
+    )
+    assert r.status_code == 201, r.text
+    eventually(lambda: "指纹录入" in agent.state()["notice"], 20)
+    agent.finger("SJ002")  # first press (held, then lifted)
+    eventually(lambda: "再次按压" in agent.state()["notice"], 20)
+    agent.finger("SJ002")  # second press
+    done = eventually(
+        lambda: [e for e in running.get("/api/v1/enrollments")["enrollments"] if e["status"] == "done"], 30
+    )
+    assert done[0]["staff_no"] == "SJ002" and done[0]["page"] is not None
+    # The newly enrolled finger now clocks the officer in, linked on the server too.
+    agent.finger("SJ002")
+    assert agent.wait_state("staffed")["officer"]["staff_no"] == "SJ002"
+    punches = eventually(lambda: running.get("/api/v1/attendance/punches", staff_no="SJ002")["punches"])
+    assert punches[0]["window"] == 5

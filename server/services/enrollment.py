@@ -1,0 +1,90 @@
+"""Fingerprint enrolment started by a supervisor, carried out by the window's agent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, delete, select
+
+from common.events import EnrollmentPayload
+from server.errors import ConflictError, NotFoundError
+from server.models import Device, FingerprintEnrollment
+from server.models.enrollment import EnrollmentRequest, EnrollmentStatus
+from server.repo import devices as device_repo
+from server.repo import registry
+from server.timeutil import utcnow
+
+OPEN = (EnrollmentStatus.PENDING.value, EnrollmentStatus.SENT.value)
+
+
+def request_enrollment(
+    session: Session, device_id: str, staff_no: str, requested_by: str
+) -> EnrollmentRequest:
+    """Ask a window's agent to enrol an officer's finger on its reader."""
+    device = device_repo.device_by_id(session, device_id)
+    if device is None or device.window_id is None:
+        raise NotFoundError(f"no window agent {device_id!r}")
+    officer = registry.officer_by_staff_no(session, staff_no)
+    if officer is None or officer.id is None:
+        raise NotFoundError(f"no officer {staff_no!r}")
+    busy = session.exec(
+        select(EnrollmentRequest).where(
+            EnrollmentRequest.device_id == device_id, col(EnrollmentRequest.status).in_(OPEN)
+        )
+    ).first()
+    if busy is not None:
+        raise ConflictError(f"reader {device_id} already has enrolment request {busy.id} in progress")
+    now = utcnow()
+    request = EnrollmentRequest(
+        device_id=device_id, officer_id=officer.id, requested_by=requested_by, created_at=now, updated_at=now
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def take_commands(session: Session, device: Device) -> list[EnrollmentRequest]:
+    """Open requests for this agent; handing them out marks them sent (a resend repeats them)."""
+    rows = session.exec(
+        select(EnrollmentRequest)
+        .where(EnrollmentRequest.device_id == device.device_id, col(EnrollmentRequest.status).in_(OPEN))
+        .order_by(col(EnrollmentRequest.id))
+    ).all()
+    for row in rows:
+        row.status, row.updated_at = EnrollmentStatus.SENT.value, utcnow()
+        session.add(row)
+    return list(rows)
+
+
+def apply_result(session: Session, device: Device, payload: EnrollmentPayload) -> str | None:
+    """Record the agent's outcome; return a rejection reason when it does not fit a request."""
+    request = session.get(EnrollmentRequest, payload.request_id)
+    if request is None or request.device_id != device.device_id:
+        return f"no enrolment request {payload.request_id} for {device.device_id}"
+    if request.status in (EnrollmentStatus.DONE.value, EnrollmentStatus.FAILED.value):
+        return f"enrolment request {payload.request_id} is already {request.status}"
+    request.updated_at = utcnow()
+    if payload.page is None:
+        request.status, request.message = EnrollmentStatus.FAILED.value, payload.error[:300] or "failed"
+        session.add(request)
+        return None
+    # The page now holds this officer's template: any older mapping of that page is obsolete.
+    session.exec(
+        delete(FingerprintEnrollment).where(
+            col(FingerprintEnrollment.device_id) == device.device_id,
+            col(FingerprintEnrollment.page) == payload.page,
+        )
+    )
+    session.add(
+        FingerprintEnrollment(device_id=device.device_id, page=payload.page, officer_id=request.officer_id)
+    )
+    request.status, request.page = EnrollmentStatus.DONE.value, payload.page
+    session.add(request)
+    return None
+
+
+def list_requests(session: Session, limit: int = 200) -> Sequence[EnrollmentRequest]:
+    """Recent enrolment requests, newest first."""
+    return session.exec(
+        select(EnrollmentRequest).order_by(col(EnrollmentRequest.id).desc()).limit(limit)
+    ).all()
