@@ -10,6 +10,7 @@ from server.models.attendance_rules import (
 )
 from server.models.cases import Case, CaseEvent
 from server.models.devices import Device, DeviceState, DeviceStatusChange
+from server.models.enrollment import EnrollmentRequest
 from server.models.events import EdgeEventRecord
 from server.models.followups import Complaint, Followup, FollowupNote, RatingExclusion, RatingRollup
 from server.models.queue import QueueCall, Ticket, TicketCounter
@@ -28,6 +29,7 @@ __all__ = [
     "DeviceState",
     "DeviceStatusChange",
     "EdgeEventRecord",
+    "EnrollmentRequest",
     "FingerprintEnrollment",
     "Followup",
     "FollowupNote",

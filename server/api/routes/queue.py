@@ -1,0 +1,119 @@
+"""The window side of the queue: call next, recall, no-show, start, finish, transfer; queue statistics."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.api.deps import READERS, DeviceDep, SessionDep, SettingsDep, department_scope, require_roles
+from server.errors import ConflictError, ForbiddenError, HallError, NotFoundError
+from server.models import Device, User, Window
+from server.models.devices import DeviceKind
+from server.repo import registry
+from server.services import queue as queue_service
+from server.services.queue import QueueRules
+from server.services.queue_estimate import queue_stats, ticket_view
+from server.timeutil import utcnow
+
+router = APIRouter(prefix="/api/v1/queue", tags=["queue"])
+
+
+def http_error(err: HallError) -> HTTPException:
+    """The HTTP error for a domain error of the queue."""
+    if isinstance(err, NotFoundError):
+        return HTTPException(status.HTTP_404_NOT_FOUND, str(err))
+    if isinstance(err, ForbiddenError):
+        return HTTPException(status.HTTP_403_FORBIDDEN, str(err))
+    if isinstance(err, ConflictError):
+        return HTTPException(status.HTTP_409_CONFLICT, str(err))
+    return HTTPException(status.HTTP_400_BAD_REQUEST, str(err))
+
+
+class OfficerIn(BaseModel):
+    """Who acts at the window, when known."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    staff_no: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+
+
+class TransferIn(OfficerIn):
+    """The item a ticket is transferred to."""
+
+    item_code: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+def _window(session: SessionDep, device: Device) -> Window:
+    if device.kind != DeviceKind.AGENT.value or device.window_id is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only a window's counter agent may call tickets")
+    window = registry.window_by_id(session, device.window_id)
+    if window is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "the window of this device does not exist")
+    return window
+
+
+@router.post("/call-next", responses={204: {"description": "nobody is waiting"}})
+def call_next(
+    session: SessionDep,
+    settings: SettingsDep,
+    device: DeviceDep,
+    body: Annotated[OfficerIn | None, Body()] = None,
+) -> Any:
+    """Claim the next ticket for this agent's window; 204 when nobody waits."""
+    window = _window(session, device)
+    rules, now = QueueRules.from_settings(settings), utcnow()
+    ticket = queue_service.call_next(session, window, body.staff_no if body else None, rules, now)
+    if ticket is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return ticket_view(session, ticket, rules, settings.base_url, now)
+
+
+@router.post("/tickets/{ticket_no}/{action}")
+def act(
+    ticket_no: str,
+    action: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    device: DeviceDep,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> dict[str, Any]:
+    """recall | no-show | start | finish | transfer a ticket this window called."""
+    if action not in ("recall", "no-show", "start", "finish", "transfer"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown action {action!r}")
+    window = _window(session, device)
+    rules, now = QueueRules.from_settings(settings), utcnow()
+    try:
+        payload: OfficerIn = (TransferIn if action == "transfer" else OfficerIn).model_validate(body or {})
+    except ValueError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
+    try:
+        ticket = queue_service.own_ticket(session, window, ticket_no, rules, now)
+        if action == "recall":
+            queue_service.recall(session, window, ticket, now)
+        elif action == "no-show":
+            queue_service.no_show(session, ticket, rules)
+        elif action == "start":
+            queue_service.start(ticket, payload.staff_no, now)
+        elif action == "finish":
+            queue_service.finish(ticket, payload.staff_no, now)
+        elif isinstance(payload, TransferIn):
+            queue_service.transfer(session, ticket, payload.item_code)
+    except HallError as err:
+        raise http_error(err) from err
+    session.add(ticket)
+    session.flush()
+    return ticket_view(session, ticket, rules, settings.base_url, now)
+
+
+@router.get("/stats")
+def stats(
+    session: SessionDep, settings: SettingsDep, user: Annotated[User, require_roles(*READERS)]
+) -> dict[str, Any]:
+    """Today's queue per item: waiting, served, average wait and service time (minutes)."""
+    rules, now = QueueRules.from_settings(settings), utcnow()
+    return {
+        "day": rules.service_day(now).isoformat(),
+        "items": queue_stats(session, rules, now, department_scope(user)),
+    }

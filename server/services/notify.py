@@ -1,0 +1,85 @@
+"""Call announcements across server processes: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from server.models import QueueCall
+from server.repo import queue as queue_repo
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "hall_calls"
+POLL_INTERVAL_S = 0.5
+
+
+def call_to_dict(call: QueueCall) -> dict[str, Any]:
+    """The JSON form of a call, as the display receives it."""
+    return {
+        "id": call.id,
+        "ticket_no": call.ticket_no,
+        "window_number": call.window_number,
+        "kind": call.kind,
+        "called_at": call.called_at.isoformat(),
+        "text": call.text,
+    }
+
+
+def publish(session: Session, call: QueueCall) -> None:
+    """Announce a call; on PostgreSQL the notification goes out when the transaction commits."""
+    if session.get_bind().dialect.name == "postgresql":
+        payload = json.dumps(call_to_dict(call), ensure_ascii=False)
+        session.execute(
+            text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
+        )
+    # On SQLite the subscribers poll the call table, which this transaction writes anyway.
+
+
+async def subscribe(engine: Engine, ready: asyncio.Event | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Every call made from now on, by any server process; ``ready`` is set once listening."""
+    stream = _listen(engine, ready) if engine.dialect.name == "postgresql" else _poll(engine, ready)
+    async for call in stream:
+        yield call
+
+
+async def _listen(engine: Engine, ready: asyncio.Event | None) -> AsyncIterator[dict[str, Any]]:
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        await conn.execute(f"LISTEN {CHANNEL}")
+        if ready is not None:
+            ready.set()
+        async for note in conn.notifies():
+            try:
+                yield json.loads(note.payload)
+            except json.JSONDecodeError:
+                log.warning("ignoring a malformed %s notification", CHANNEL)
+
+
+def _calls_after(engine: Engine, after_id: int) -> list[dict[str, Any]]:
+    with Session(engine) as session:
+        return [call_to_dict(c) for c in queue_repo.calls_after(session, after_id)]
+
+
+def _last_id(engine: Engine) -> int:
+    with Session(engine) as session:
+        return queue_repo.last_call_id(session)
+
+
+async def _poll(engine: Engine, ready: asyncio.Event | None) -> AsyncIterator[dict[str, Any]]:
+    last = await asyncio.to_thread(_last_id, engine)
+    if ready is not None:
+        ready.set()
+    while True:
+        await asyncio.sleep(POLL_INTERVAL_S)
+        for call in await asyncio.to_thread(_calls_after, engine, last):
+            last = max(last, int(call["id"]))
+            yield call
