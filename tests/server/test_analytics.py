@@ -1,0 +1,304 @@
+"""Rating rollups, analytics, Wilson ranking, misuse signals, exclusions and the monthly assessment."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session, select
+
+from server.models import Rating, RatingExclusion, RatingRollup
+from server.services.analytics import wilson_lower_bound
+from tests.server.conftest import Hall
+from tests.server.events_util import batch, event
+
+TZ = ZoneInfo("Asia/Shanghai")
+STAFF = {1: ["GA001", "GA003", None], 2: ["GA002", "GA004"], 3: ["RS001", None], 5: ["SJ001", "SJ003"]}
+ITEMS = {1: ["GA01", "GA03", None], 2: ["GA02"], 3: ["RS01", "RS02"], 5: ["SJ01", None]}
+
+
+def rating_at(
+    window: int, level: int | None, when: datetime, staff_no: str | None = None, **extra: Any
+) -> dict:
+    """A rating event of a fresh service at a given device time."""
+    payload = {"service_id": str(uuid.uuid4()), "level": level, "officer_staff_no": staff_no, **extra}
+    return event("rating", f"agent-w{window}", payload, window, device_time=when)
+
+
+def send(hall: Hall, window: int, events: list[dict]) -> dict:
+    r = hall.client.post(
+        "/api/v1/events", json=batch(*events), headers=hall.device_headers(f"agent-w{window}")
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def rollup_table(hall: Hall) -> Counter:
+    with Session(hall.engine) as s:
+        return Counter(
+            {
+                (r.day, r.window_id, r.officer_id, r.department_id, r.item_id, r.level): r.count
+                for r in s.exec(select(RatingRollup))
+                if r.count
+            }
+        )
+
+
+def group_by_of_raw(hall: Hall) -> Counter:
+    """The plain GROUP BY the rollups must equal: counted ratings per local day and key."""
+    with Session(hall.engine) as s:
+        ratings = s.exec(select(Rating).where(Rating.excluded == False)).all()  # noqa: E712
+    return Counter(
+        (
+            r.rated_at.astimezone(TZ).date(),
+            r.window_id,
+            r.officer_id or 0,
+            r.department_id,
+            r.item_id or 0,
+            r.level or 0,
+        )
+        for r in ratings
+    )
+
+
+def summary(hall: Hall, **params: str) -> list[dict]:
+    r = hall.client.get("/api/v1/ratings/summary", params=params, headers=hall.user_headers())
+    assert r.status_code == 200, r.text
+    return r.json()["rows"]
+
+
+def test_rollups_equal_group_by_after_random_ingestion(hall: Hall) -> None:
+    rnd = random.Random(20261123)
+    base = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # local 23:00, so ratings straddle local midnights
+    sent: dict[int, list[dict]] = {w: [] for w in STAFF}
+    for _ in range(240):
+        window = rnd.choice(list(STAFF))
+        when = base + timedelta(minutes=rnd.randrange(0, 3 * 24 * 60))
+        level = rnd.choice([1, 1, 2, 3, 4, 5, None])
+        sent[window].append(
+            rating_at(window, level, when, rnd.choice(STAFF[window]), item_code=rnd.choice(ITEMS[window]))
+        )
+    for window, events in sent.items():
+        send(hall, window, events[: len(events) // 2])
+        # Resending overlapping batches (the outbox retrying) must not double-count anything.
+        res = send(hall, window, events)
+        assert res["duplicate"] == len(events) // 2 and res["rejected"] == 0
+    assert sum(rollup_table(hall).values()) == 240
+    assert rollup_table(hall) == group_by_of_raw(hall)
+
+    with Session(hall.engine) as s:
+        ids = [r.id for r in s.exec(select(Rating).order_by(Rating.id)).all()]
+    for rating_id in rnd.sample(ids, 7):
+        r = hall.client.post(
+            f"/api/v1/ratings/{rating_id}/exclude", json={"reason": "评价器连按"}, headers=hall.user_headers()
+        )
+        assert r.status_code == 200, r.text
+    assert sum(rollup_table(hall).values()) == 233
+    assert rollup_table(hall) == group_by_of_raw(hall)
+
+    # Whole days come from the rollups, partial days from the raw table: both must agree.
+    for group_by in ("staff", "window", "department", "item"):
+        whole = summary(hall, group_by=group_by, **{"from": "2026-11-21", "to": "2026-11-22"})
+        raw = summary(
+            hall,
+            group_by=group_by,
+            **{"from": "2026-11-21T00:00:00+08:00", "to": "2026-11-22T23:59:59.999999+08:00"},
+        )
+        assert whole == raw
+        assert whole
+    assert sum(r["services"] for r in summary(hall, group_by="window")) == 233
+
+
+def test_exclusion_subtracts_keeps_record_and_is_audited(hall: Hall) -> None:
+    now = datetime.now(UTC)
+    send(hall, 1, [rating_at(1, 5, now, "GA001"), rating_at(1, 1, now, "GA001")])
+    with Session(hall.engine) as s:
+        bad = s.exec(select(Rating).where(Rating.level == 5)).one()
+    sup = hall.user_headers()
+    head = hall.user_headers("head-ga", "head-ga-pass-1")
+    r = hall.client.post(f"/api/v1/ratings/{bad.id}/exclude", json={"reason": "x"}, headers=head)
+    assert r.status_code == 403
+    r = hall.client.post(f"/api/v1/ratings/{bad.id}/exclude", json={"reason": ""}, headers=sup)
+    assert r.status_code == 422
+    r = hall.client.post(f"/api/v1/ratings/{bad.id}/exclude", json={"reason": "非服务对象按键"}, headers=sup)
+    assert r.status_code == 200 and r.json()["decided_by"] == "supervisor"
+    r = hall.client.post(f"/api/v1/ratings/{bad.id}/exclude", json={"reason": "again"}, headers=sup)
+    assert r.status_code == 409
+    r = hall.client.post("/api/v1/ratings/999999/exclude", json={"reason": "x"}, headers=sup)
+    assert r.status_code == 404
+    (row,) = summary(hall, group_by="staff")
+    assert row["levels"]["5"] == 0 and row["services"] == 1
+    with Session(hall.engine) as s:
+        kept = s.get(Rating, bad.id)
+        assert kept is not None and kept.excluded and kept.level == 5
+        audit = s.exec(select(RatingExclusion)).one()
+        assert (audit.rating_id, audit.source, audit.reason) == (bad.id, "supervisor", "非服务对象按键")
+
+
+def test_wilson_ranks_300_good_above_3_perfect(hall: Hall) -> None:
+    start = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+    many = [rating_at(1, 4 if i < 3 else 1, start + timedelta(minutes=i), "GA001") for i in range(300)]
+    few = [rating_at(2, 1, start + timedelta(minutes=i), "GA002") for i in range(3)]
+    send(hall, 1, many)
+    send(hall, 2, few)
+    r = hall.client.get("/api/v1/ratings/ranking", params={"group_by": "staff"}, headers=hall.user_headers())
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert [row["label"] for row in rows] == ["王芳（GA001）", "李强（GA002）"]
+    top, second = rows
+    assert (top["rank"], top["rated"], top["satisfied"], top["satisfaction_rate"]) == (1, 300, 297, 0.99)
+    assert (second["rated"], second["satisfaction_rate"]) == (3, 1.0)
+    assert top["score"] > second["score"]
+    assert top["score"] == pytest.approx(wilson_lower_bound(297, 300), abs=1e-4)
+    assert 0.43 < second["score"] < 0.44  # Wilson lower bound of 3/3 at 95 %
+    r = hall.client.get("/api/v1/ratings/ranking", params={"min_rated": 10}, headers=hall.user_headers())
+    assert [row["label"] for row in r.json()["rows"]] == ["王芳（GA001）"]
+
+
+def test_wilson_lower_bound_values() -> None:
+    assert wilson_lower_bound(0, 0) == 0.0
+    assert wilson_lower_bound(10, 10) < 1.0
+    assert wilson_lower_bound(50, 100) == pytest.approx(0.4038, abs=1e-4)
+    assert wilson_lower_bound(1, 2) < wilson_lower_bound(100, 200)
+
+
+def test_analytics_rates_with_counts_per_period(hall: Hall) -> None:
+    monday = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)  # Mon 10:00 local
+    send(
+        hall,
+        3,
+        [
+            rating_at(3, 1, monday, "RS001"),
+            rating_at(3, 2, monday, "RS001"),
+            rating_at(3, 4, monday + timedelta(days=1), "RS001"),
+            rating_at(3, None, monday + timedelta(days=1), "RS001"),
+            rating_at(3, 3, monday + timedelta(days=7), "RS001"),
+        ],
+    )
+    params = {"group_by": "staff", "period": "day", "from": "2026-11-16", "to": "2026-11-30"}
+    r = hall.client.get("/api/v1/ratings/analytics", params=params, headers=hall.user_headers())
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert [(x["period"], x["services"]) for x in rows] == [
+        ("2026-11-16", 2),
+        ("2026-11-17", 2),
+        ("2026-11-23", 1),
+    ]
+    tue = rows[1]
+    assert (tue["rated"], tue["not_rated"], tue["bad"], tue["satisfied"]) == (1, 1, 1, 0)
+    assert (tue["satisfaction_rate"], tue["active_rating_rate"], tue["not_rated_rate"]) == (0.0, 0.5, 0.5)
+    weekly = hall.client.get(
+        "/api/v1/ratings/analytics", params={**params, "period": "week"}, headers=hall.user_headers()
+    ).json()["rows"]
+    assert [(x["period"], x["services"], x["satisfied"], x["rated"]) for x in weekly] == [
+        ("2026-W47", 4, 2, 3),
+        ("2026-W48", 1, 1, 1),
+    ]
+    monthly = hall.client.get(
+        "/api/v1/ratings/analytics", params={**params, "period": "month"}, headers=hall.user_headers()
+    ).json()["rows"]
+    assert [(x["period"], x["services"], x["satisfaction_rate"]) for x in monthly] == [("2026-11", 5, 0.75)]
+    head = hall.user_headers("head-ga", "head-ga-pass-1")
+    assert hall.client.get("/api/v1/ratings/analytics", params=params, headers=head).json()["rows"] == []
+    bad = hall.client.get(
+        "/api/v1/ratings/analytics", params={"from": "2026-12-01", "to": "2026-11-01"}, headers=head
+    )
+    assert bad.status_code == 422
+    bad = hall.client.get("/api/v1/ratings/analytics", params={"from": "yesterday"}, headers=head)
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.json()["detail"]
+
+
+def test_misuse_signals_and_bursts(hall: Hall) -> None:
+    t0 = datetime.now(UTC) - timedelta(hours=1)
+    burst = [rating_at(5, 1, t0 + timedelta(seconds=5 * i), "SJ001") for i in range(4)]
+    spaced = [rating_at(5, 1, t0 + timedelta(minutes=10 + 5 * i), "SJ001") for i in range(3)]
+    signals = [
+        event(
+            "misuse",
+            "agent-w5",
+            {"signal": "press_outside_service", "key": "1", "officer_staff_no": "SJ001"},
+            5,
+        ),
+        event("misuse", "agent-w5", {"signal": "too_fast", "officer_staff_no": "SJ001"}, 5),
+        event("misuse", "agent-w5", {"signal": "too_fast", "officer_staff_no": "SJ001"}, 5),
+    ]
+    send(hall, 5, burst + spaced + signals)
+    r = hall.client.get("/api/v1/ratings/misuse", headers=hall.user_headers())
+    assert r.status_code == 200, r.text
+    data = r.json()
+    (b,) = data["bursts"]
+    assert b["window"] == 5 and b["count"] == 4 and all(not x["excluded"] for x in b["ratings"])
+    (row,) = data["rows"]
+    assert row["officer"] == "周婷（SJ001）"
+    assert row["signals"] == {"press_outside_service": 1, "too_fast": 2, "burst_ratings": 4}
+    head = hall.user_headers("head-ga", "head-ga-pass-1")
+    assert hall.client.get("/api/v1/ratings/misuse", headers=head).json() == {"rows": [], "bursts": []}
+
+
+def test_monthly_assessment_shows_its_computation(hall: Hall) -> None:
+    day = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)
+    good = [rating_at(1, 1, day + timedelta(minutes=i), "GA001") for i in range(25)]
+    poor = [rating_at(2, 1 if i < 15 else 5, day + timedelta(minutes=i), "GA002") for i in range(20)]
+    send(hall, 1, good)
+    send(hall, 2, poor)
+    r = hall.client.get("/api/v1/assessment", params={"month": "2026-10"}, headers=hall.user_headers())
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert "ratings only" in data["basis"] and data["rule"]["min_rated"] == 20
+    grades = {row["staff_no"]: row for row in data["rows"]}
+    assert grades["GA001"]["grade"] == "优秀" and grades["GA001"]["rated"] == 25
+    assert grades["GA002"]["grade"] == "不称职" and grades["GA002"]["bad"] == 5
+    assert not grades["GA002"]["checks"][0]["passed"]
+    assert grades["GA003"]["grade"] == "称职" and grades["GA003"]["rated"] == 0
+    assert len(grades) == 12
+    head = hall.client.get(
+        "/api/v1/assessment",
+        params={"month": "2026-10"},
+        headers=hall.user_headers("head-ga", "head-ga-pass-1"),
+    ).json()
+    assert {row["staff_no"] for row in head["rows"]} == {"GA001", "GA002", "GA003", "GA004"}
+    assert (
+        hall.client.get(
+            "/api/v1/assessment", params={"month": "10/2026"}, headers=hall.user_headers()
+        ).status_code
+        == 422
+    )
+
+
+def test_migration_backfills_rollups_from_existing_ratings(database_url: str) -> None:
+    from server.db import make_engine, session_scope
+    from server.migrate import upgrade
+    from server.models import Window
+    from server.services.hall_config import load_hall, read_hall_file
+    from tests.server.conftest import DEMO_HALL
+
+    upgrade(database_url, "0001")
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as s:
+            load_hall(s, read_hall_file(DEMO_HALL))
+        with session_scope(engine) as s:
+            w1 = s.exec(select(Window).where(Window.number == 1)).one()
+            for i, level in enumerate([1, 5, None, 1]):
+                s.add(
+                    Rating(
+                        event_id=str(uuid.uuid4()),
+                        service_id=str(uuid.uuid4()),
+                        window_id=w1.id,
+                        department_id=w1.department_id,
+                        level=level,
+                        rated_at=datetime(2026, 11, 1, 15, 30 + i, tzinfo=UTC),  # 23:30 local on Nov 1
+                        excluded=i == 3,
+                    )
+                )
+        upgrade(database_url, "0005")
+        with Session(engine) as s:
+            rows = {(r.day.isoformat(), r.level): r.count for r in s.exec(select(RatingRollup))}
+        assert rows == {("2026-11-01", 1): 1, ("2026-11-01", 5): 1, ("2026-11-01", 0): 1}
+    finally:
+        engine.dispose()
