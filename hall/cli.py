@@ -55,6 +55,15 @@ def cmd_agent(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kiosk(args: argparse.Namespace) -> int:
+    """Run the ticket kiosk."""
+    from kiosk.main import run_kiosk
+    from kiosk.settings import get_kiosk_settings
+
+    asyncio.run(run_kiosk(get_kiosk_settings(args.config)))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Set up and run the whole demo hall."""
     from hall.demo import run_demo
@@ -86,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int)
     p.add_argument("--config", help="agent TOML file")
     p.set_defaults(func=cmd_agent)
+
+    p = sub.add_parser("kiosk", help="run the ticket kiosk")
+    p.add_argument("--config", help="kiosk TOML file")
+    p.set_defaults(func=cmd_kiosk)
 
     p = sub.add_parser("demo", help="run the demo hall on simulated devices")
     p.add_argument(

@@ -1,0 +1,165 @@
+"""Entry point of the kiosk process: devices (or their simulators), the flow and the local page."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+import uvicorn
+
+from kiosk.app import create_kiosk_app
+from kiosk.cards import CardReaderLoop
+from kiosk.journal import Journal
+from kiosk.printing import Printing
+from kiosk.server_client import ServerClient
+from kiosk.service import Kiosk
+from kiosk.settings import SIMULATED, KioskSettings, get_kiosk_settings
+from kiosk.simulated import SimulatedKioskDevices
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn inside the kiosk's loop: the kiosk, not uvicorn, handles SIGTERM and SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_kiosk(settings: KioskSettings) -> None:
+    """Run the ticket kiosk until SIGTERM/SIGINT."""
+    sims: SimulatedKioskDevices | None = None
+    printer_url, idcard_url = settings.printer_url, settings.idcard_url
+    if SIMULATED in (printer_url, idcard_url):
+        sims = SimulatedKioskDevices(settings.printer_encoding)
+        if printer_url == SIMULATED:
+            printer_url = sims.start_printer()
+        if idcard_url == SIMULATED:
+            idcard_url = sims.start_idcard(settings.sim_identities)
+    server = ServerClient(
+        settings.server_url,
+        settings.device_key.get_secret_value(),
+        timeout_s=settings.server_timeout_s,
+        verify=str(settings.ca_file) if settings.ca_file else True,
+    )
+    printing = Printing(
+        printer_url,
+        settings.printer_encoding,
+        settings.printer_baud,
+        Journal(settings.journal_path),
+        server,
+        settings.hall_name,
+        ZoneInfo(settings.timezone),
+        cancel_after_s=settings.unprinted_cancel_after_s,
+        check_interval_s=settings.printer_check_s,
+    )
+    kiosk = Kiosk(settings, server, printing)
+    tasks = [
+        asyncio.create_task(printing.run(), name="printing"),
+        asyncio.create_task(kiosk.catalog_loop(), name="catalog"),
+        asyncio.create_task(kiosk.tick_loop(), name="tick"),
+    ]
+    cards = None
+    if idcard_url:
+        cards = CardReaderLoop(
+            idcard_url, settings.idcard_baud, kiosk.on_card, kiosk.on_card_error, kiosk.on_card_reader_change
+        )
+        tasks.append(asyncio.create_task(cards.run(), name="idcard"))
+    config = uvicorn.Config(
+        create_kiosk_app(kiosk, sims), host=settings.http_host, port=settings.http_port, log_level="warning"
+    )
+    web = _Server(config)
+    web_task = asyncio.create_task(web.serve(), name="web")
+    tasks.append(web_task)
+    watchdog_s = _watchdog_interval_s()
+    if watchdog_s:
+        tasks.append(asyncio.create_task(_watchdog(watchdog_s), name="watchdog"))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "kiosk %s on http://%s:%d (server %s)",
+        settings.device_id,
+        settings.http_host,
+        settings.http_port,
+        settings.server_url,
+    )
+    _notify_systemd("READY=1")
+    try:
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not waiter and task.exception() is not None:
+                log.error("kiosk task %s failed", task.get_name(), exc_info=task.exception())
+        waiter.cancel()
+    finally:
+        log.info("kiosk stopping")
+        web.should_exit = True
+        # Let uvicorn finish its lifespan instead of cancelling it mid-way.
+        await asyncio.wait([web_task], timeout=5)
+        if cards is not None:
+            cards.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.aclose()
+        if sims is not None:
+            sims.stop()
+
+
+def _notify_systemd(message: str) -> None:
+    """Tell systemd (Type=notify) that we are ready, when run under it."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.sendto(message.encode(), address)
+
+
+def _watchdog_interval_s() -> float:
+    """Half the systemd watchdog period, or 0 when not run under a watchdog."""
+    usec = os.environ.get("WATCHDOG_USEC", "")
+    return int(usec) / 2_000_000 if usec.isdigit() else 0.0
+
+
+async def _watchdog(interval_s: float) -> None:
+    """Keep systemd's watchdog fed while the event loop is alive."""
+    while True:
+        _notify_systemd("WATCHDOG=1")
+        await asyncio.sleep(interval_s)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point: ``python -m kiosk.main [--config FILE]``."""
+    parser = argparse.ArgumentParser(prog="kiosk", description="取号机 (ticket kiosk)")
+    parser.add_argument("--config", help="kiosk TOML file (settings also from HALL_KIOSK_*)")
+    parser.add_argument("--log-level", default=os.environ.get("HALL_LOG_LEVEL", "INFO"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = get_kiosk_settings(args.config)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"kiosk: {err}", file=sys.stderr)  # noqa: T201
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_kiosk(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
