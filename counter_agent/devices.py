@@ -16,6 +16,8 @@ from kiosk.devices.supervisor import DeviceSupervisor, StateCallback
 
 log = logging.getLogger(__name__)
 
+FINGER_REST_POLL_S = 0.2
+
 PressHandler = Callable[[KeyPress], Awaitable[None]]
 MatchHandler = Callable[[int, int], Awaitable[None]]
 UnknownFingerHandler = Callable[[], Awaitable[None]]
@@ -90,11 +92,16 @@ class FingerprintStation:
                 if outcome is None:
                     self._finger_on = False
                 elif outcome == "unknown":
-                    if not self._finger_on:
+                    if self._finger_on:
+                        await asyncio.sleep(FINGER_REST_POLL_S)
+                    else:
                         await self.on_unknown()
                     self._finger_on = True
                 elif isinstance(outcome, tuple):
-                    if not self._finger_on:
+                    if self._finger_on:
+                        # Same finger still resting on the sensor: poll gently until it is lifted.
+                        await asyncio.sleep(FINGER_REST_POLL_S)
+                    else:
                         await self.on_match(*outcome)
                     self._finger_on = True
         finally:
@@ -102,7 +109,9 @@ class FingerprintStation:
 
     async def _identify_once(self, reader: FingerprintReader) -> tuple[int, int] | str | None:
         try:
-            match = await asyncio.to_thread(reader.identify, self.poll_wait_s)
+            # While a recognised finger rests on the sensor, ask once (no waiting) so a lift is seen at once.
+            wait_s = 0.0 if self._finger_on else self.poll_wait_s
+            match = await asyncio.to_thread(reader.identify, wait_s)
         except NoFingerError:
             return None
         except FingerNotFoundError:
@@ -117,8 +126,13 @@ class FingerprintStation:
             return "retry"
         return (match.page, match.score)
 
-    async def enroll(self, on_step: Callable[[str], None], wait_s: float = 30.0) -> int:
-        """Enrol a finger with two presses into the first free page; return the page."""
+    async def enroll(
+        self,
+        on_step: Callable[[str], None],
+        on_stored: Callable[[int], Awaitable[None]],
+        wait_s: float = 30.0,
+    ) -> int:
+        """Enrol a finger in two presses into the first free page; ``on_stored`` runs before identifying."""
         loop = asyncio.get_running_loop()
 
         def step(value: EnrollStep) -> None:
@@ -127,7 +141,9 @@ class FingerprintStation:
         reader = await asyncio.wait_for(self.supervisor.wait_device(), timeout=wait_s)
         async with self._lock:
             try:
-                return await asyncio.to_thread(reader.enroll, None, wait_s, step)
+                page = await asyncio.to_thread(reader.enroll, None, wait_s, step)
+                await on_stored(page)
+                return page
             finally:
-                # The enrolment ended with the finger lifted: the next placement is a new one.
-                self._finger_on = False
+                # The enrolled finger may still rest on the sensor: only a new placement counts.
+                self._finger_on = True

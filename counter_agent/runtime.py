@@ -24,6 +24,7 @@ from common.events import (
 from counter_agent.devices import FingerprintStation, run_keypad
 from counter_agent.effects import device_status_event, to_event
 from counter_agent.outbox import Outbox
+from counter_agent.queue_client import QueueClient, QueueUnavailable
 from counter_agent.roster import ROSTER_KEY, Roster, load_cached
 from counter_agent.sender import Sender
 from counter_agent.session import Effect, PunchEffect, ServiceSession, SessionError, WindowState
@@ -88,6 +89,7 @@ class Agent:
             verify=str(settings.ca_file) if settings.ca_file else True,
         )
         self.sender = Sender(self.outbox, self.client)
+        self.queue = QueueClient(self.client)
         self._lock = asyncio.Lock()
         self.fingerprint: FingerprintStation | None = None
         url = self.device_urls.get("fingerprint", "")
@@ -164,29 +166,66 @@ class Agent:
         self.notify("指纹未登记，请重新按压或联系管理员")
 
     # -- staff actions (caller keys and console) ---------------------------
+    def _staff_no(self) -> str | None:
+        return self.session.on_duty.staff_no if self.session.on_duty else None
+
+    async def _queue(self, action: str, **extra: Any) -> None:
+        """Tell the server's queue what happened to the called ticket (best effort when offline)."""
+        service = self.session.service
+        if service is None or service.ticket_no is None:
+            return
+        try:
+            await self.queue.act(service.ticket_no, action, self._staff_no(), **extra)
+        except QueueUnavailable as err:
+            log.warning("queue %s of %s not recorded: %s", action, service.ticket_no, err)
+
     async def call_next(self) -> None:
-        """Call the next citizen; without a queue ticket this starts a manual service (手工处理)."""
-        state = self.session.state
-        if state is WindowState.CALLING:
+        """Call the next ticket from the server's queue; offline, start a manual service (手工处理)."""
+        if self.session.state is WindowState.CALLING:
+            await self._queue("start")
             self.session.start()
             self.notify("开始办理")
             return
-        service = self.session.call(None, None, time.time())
-        self.notify(f"开始办理（手工处理）{service.ticket_no or ''}")
+        if self.session.state is not WindowState.STAFFED:
+            self.session.call(None, None, time.time())  # raises the state's message
+        try:
+            ticket = await self.queue.call_next(self._staff_no())
+        except QueueUnavailable as err:
+            log.info("manual service: %s", err)
+            self.session.call(None, None, time.time())
+            self.notify("网络中断，手工处理：开始办理")
+            return
+        if ticket is None:
+            self.notify("当前无人等候")
+            return
+        self.session.call(ticket["ticket_no"], ticket.get("item_code"), time.time())
+        self.notify(f"请 {ticket['ticket_no']} 号到 {self.settings.window} 号窗口办理")
+
+    async def manual_ticket(self, ticket_no: str) -> None:
+        """A ticket taken by hand while the system was down (手工处理): serve it with its number."""
+        self.session.call(ticket_no.strip().upper() or None, None, time.time())
+        if self.session.state is WindowState.CALLING:
+            self.session.start()
+        self.notify(f"手工处理：{ticket_no} 开始办理")
 
     async def recall(self) -> None:
         """Announce the current ticket again."""
         if self.session.service is None or self.session.service.ticket_no is None:
             raise SessionError("没有可重呼的号码")
+        await self._queue("recall")
         self.notify(f"重呼 {self.session.service.ticket_no}")
 
     async def no_show(self) -> None:
         """The called citizen did not come."""
+        await self._queue("no-show")
         service = self.session.no_show()
         self.notify(f"{service.ticket_no or ''} 过号")
 
     async def transfer(self) -> None:
-        """Send the citizen elsewhere."""
+        """Send the citizen to another window: the ticket goes back to the queue keeping its time."""
+        service = self.session.service
+        if service is not None and service.item_code:
+            await self._queue("transfer", item_code=service.item_code)
         self.session.transfer()
         self.notify("已转办")
 
@@ -201,6 +240,8 @@ class Agent:
 
     async def finish(self) -> None:
         """End the service and arm the keypad."""
+        if self.session.state is WindowState.SERVING:
+            await self._queue("finish")
         self.session.finish(time.time())
         self.notify("办理结束，请对本次服务进行评价")
 
@@ -260,9 +301,14 @@ class Agent:
         if self.fingerprint is None:
             payload.error = "no fingerprint reader at this window"
         else:
+
+            async def stored(page: int) -> None:
+                # Known here before the reader identifies again; the server's roster follows the event.
+                self.roster.pages[page] = {"page": page, "staff_no": request["staff_no"], "name": name}
+
             try:
                 payload.page = await self.fingerprint.enroll(
-                    lambda step: self.notify(f"指纹录入：{prompts[step]}")
+                    lambda step: self.notify(f"指纹录入：{prompts[step]}"), stored
                 )
             except (DeviceError, TimeoutError) as err:
                 payload.error = f"{type(err).__name__}: {err}"[:300]
@@ -272,12 +318,6 @@ class Agent:
         if payload.page is None:
             self.notify(f"指纹录入失败：{name}")
             return
-        # Known at once at this window; the server's roster follows when the event is applied.
-        self.roster.pages[payload.page] = {
-            "page": payload.page,
-            "staff_no": request["staff_no"],
-            "name": name,
-        }
         self.notify(f"指纹录入成功：{name}")
 
     async def _command_loop(self) -> None:

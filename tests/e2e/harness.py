@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,23 @@ class RunningHall:
         url = f"http://127.0.0.1:{http_port}"
         wait_http(f"{url}/state", 30, proc)
         return url
+
+    def take_ticket(self, item_code: str) -> dict[str, Any]:
+        """Take a queue ticket as the kiosk does."""
+        r = httpx.post(
+            f"{self.server_url}/api/v1/tickets",
+            json={
+                "item_code": item_code,
+                "client_ref": str(uuid.uuid4()),
+                "priority": False,
+                "citizen": None,
+            },
+            headers={"Authorization": f"Bearer {self.keys['kiosk-1']}"},
+            timeout=10,
+        )
+        r.raise_for_status()
+        ticket: dict[str, Any] = r.json()
+        return ticket
 
     def token(self) -> dict[str, str]:
         """Supervisor authorization headers."""
@@ -135,8 +153,12 @@ class AgentClient:
         ratings faster than 0.3 s after arming are flagged: people are slower than both.
         """
         self.key("NEXT")
-        self.wait_state("serving")
+        state = eventually(lambda: (s := self.state()["state"]) in ("calling", "serving") and s)
         time.sleep(HUMAN_PAUSE_S)
+        if state == "calling":
+            self.key("NEXT")  # the called citizen has arrived
+            self.wait_state("serving")
+            time.sleep(HUMAN_PAUSE_S)
         self.key("FINISH")
         self.wait_state("awaiting_rating")
         time.sleep(HUMAN_PAUSE_S)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.harness import AgentClient, RunningHall, eventually, prepared_hall
+from tests.e2e.harness import HUMAN_PAUSE_S, AgentClient, RunningHall, eventually, prepared_hall
 
 pytestmark = pytest.mark.e2e
 
@@ -36,12 +37,17 @@ def test_keypad_press_and_fingerprint_punch_reach_the_server(running: RunningHal
     state = agent.wait_state("staffed")
     assert state["officer"]["name"] == "王芳"
 
+    first, second = running.take_ticket("GA01"), running.take_ticket("GA03")
     agent.serve("RATE_2")
     agent.serve("RATE_5")
 
     rows = eventually(lambda: (r := _staff_rows(running)).get("王芳（GA001）", {}).get("rated") == 2 and r)
     row = rows["王芳（GA001）"]
     assert row["levels"]["2"] == 1 and row["levels"]["5"] == 1 and row["bad"] == 1
+    # The tickets were called in order and each rating is linked to its ticket.
+    tickets = {r["label"]: r for r in running.get("/api/v1/ratings/summary", group_by="item")["rows"]}
+    assert tickets["居民身份证申领"]["levels"]["2"] == 1 and tickets["出入境证件办理"]["levels"]["5"] == 1
+    assert first["ticket_no"].startswith("A") and second["ticket_no"].startswith("C")
     punches = running.get("/api/v1/attendance/punches")["punches"]
     assert [(p["staff_no"], p["window"]) for p in punches] == [("GA001", 1)]
     devices = {d["device_id"]: d for d in running.get("/api/v1/devices")["devices"]}
@@ -58,6 +64,7 @@ def test_not_rated_is_recorded_as_not_rated(running: RunningHall) -> None:
     eventually(lambda: agent.state()["posts"])
     agent.finger("GA002")
     agent.wait_state("staffed")
+    running.take_ticket("GA02")
     agent.serve(None)
     agent.wait_state("staffed", timeout_s=10)
     rows = eventually(
@@ -121,6 +128,7 @@ def test_enrolment_started_from_the_server(running: RunningHall) -> None:
     )
     assert done[0]["staff_no"] == "SJ002" and done[0]["page"] is not None
     # The newly enrolled finger now clocks the officer in, linked on the server too.
+    time.sleep(HUMAN_PAUSE_S)
     agent.finger("SJ002")
     assert agent.wait_state("staffed")["officer"]["staff_no"] == "SJ002"
     punches = eventually(lambda: running.get("/api/v1/attendance/punches", staff_no="SJ002")["punches"])
