@@ -50,8 +50,16 @@ class WindowActor:
             await asyncio.sleep(0.5)
 
     async def serve_one(self) -> None:
-        """One citizen: start, serve, finish, rate (or walk away)."""
+        """Call the next citizen (or serve by hand when the queue is away), serve, finish, rate."""
         await self._key("NEXT")
+        await asyncio.sleep(0.5)
+        state = (await self._state())["state"]
+        if state == "staffed":  # nobody waiting
+            await asyncio.sleep(self.rng.uniform(1.0, 3.0))
+            return
+        if state == "calling":
+            await asyncio.sleep(self.rng.uniform(1.0, 4.0))  # the citizen walks to the window
+            await self._key("NEXT")
         await asyncio.sleep(self.rng.uniform(2.0, 6.0))
         await self._key("FINISH")
         await asyncio.sleep(self.rng.uniform(0.6, 3.0))
@@ -80,12 +88,60 @@ class WindowActor:
             await asyncio.sleep(self.rng.uniform(0.2, 1.5))
 
 
-async def run_citizens(agent_urls: list[str], duration_s: float = 0, seed: int | None = None) -> int:
-    """Drive every agent until ``duration_s`` passes (0 = forever)."""
+class KioskActor:
+    """Citizens arriving at the kiosk: department, item, sometimes the ID card, take the ticket."""
+
+    def __init__(self, client: httpx.AsyncClient, url: str, rng: random.Random) -> None:
+        self.client = client
+        self.url = url.rstrip("/")
+        self.rng = rng
+        self.tickets = 0
+
+    async def _event(self, type_: str, code: str | None = None) -> dict[str, Any]:
+        r = await self.client.post(f"{self.url}/api/event", json={"type": type_, "code": code})
+        r.raise_for_status()
+        data: dict[str, Any] = r.json()
+        return data
+
+    async def take_ticket(self) -> None:
+        """One citizen at the kiosk."""
+        view = await self._event("start")
+        department = self.rng.choice(view["departments"])
+        view = await self._event("department", department["code"])
+        item = self.rng.choice(view["items"])
+        await self._event("item", item["code"])
+        if self.rng.random() < 0.3:
+            await self._event("card")
+            await self.client.post(f"{self.url}/sim/card/place", json={"index": self.rng.randrange(3)})
+            await asyncio.sleep(1.0)
+            await self.client.post(f"{self.url}/sim/card/remove")
+        else:
+            await self._event("take")
+        await asyncio.sleep(2.0)
+        self.tickets += 1
+        await self._event("home")
+
+    async def run(self, deadline: float | None, windows: int) -> None:
+        """A citizen every few seconds, about as many as the windows can serve."""
+        while deadline is None or time.monotonic() < deadline:
+            try:
+                await self.take_ticket()
+            except (httpx.HTTPError, KeyError, IndexError) as err:
+                log.warning("kiosk: %s", err)
+            await asyncio.sleep(self.rng.uniform(4.0, 8.0) / max(1, windows / 3))
+
+
+async def run_citizens(
+    agent_urls: list[str], duration_s: float = 0, seed: int | None = None, kiosk_url: str | None = None
+) -> int:
+    """Drive the kiosk and every agent until ``duration_s`` passes (0 = forever)."""
     rng = random.Random(seed)
     deadline = time.monotonic() + duration_s if duration_s else None
-    async with httpx.AsyncClient(timeout=5.0) as client:
+    async with httpx.AsyncClient(timeout=10.0) as client:
         actors = [WindowActor(client, url, random.Random(rng.random())) for url in agent_urls]
-        await asyncio.gather(*(actor.run(deadline) for actor in actors))
+        runs = [actor.run(deadline) for actor in actors]
+        if kiosk_url:
+            runs.append(KioskActor(client, kiosk_url, random.Random(rng.random())).run(deadline, len(actors)))
+        await asyncio.gather(*runs)
     log.info("served %d citizens", sum(a.served for a in actors))
     return 0

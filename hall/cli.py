@@ -75,7 +75,9 @@ def cmd_citizens(args: argparse.Namespace) -> int:
     """Run the simulated stream of citizens against running agents."""
     from hall.citizens import run_citizens
 
-    return asyncio.run(run_citizens(args.agents, duration_s=args.duration, seed=args.seed))
+    return asyncio.run(
+        run_citizens(args.agents, duration_s=args.duration, seed=args.seed, kiosk_url=args.kiosk)
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         metavar="URL",
         help="local page URL of an agent with simulated devices (repeat)",
+    )
+    p.add_argument(
+        "--kiosk", help="local page URL of a kiosk with simulated devices: citizens take tickets there"
     )
     p.add_argument("--duration", type=float, default=0)
     p.add_argument("--seed", type=int, default=None)

@@ -70,11 +70,39 @@ def write_agent_config(var_dir: Path, window: int, key: str, server_url: str, ht
     return path
 
 
+def write_kiosk_config(var_dir: Path, key: str, server_url: str, http_port: int) -> Path:
+    """The kiosk's TOML with a simulated printer and ID-card reader."""
+    path = var_dir / "kiosk.toml"
+    path.write_text(
+        "\n".join(
+            [
+                f'server_url = "{server_url}"',
+                f'device_key = "{key}"',
+                f'data_dir = "{(var_dir / "kiosk").resolve()}"',
+                'printer_url = "sim"',
+                'idcard_url = "sim"',
+                f"http_port = {http_port}",
+                "ticket_screen_s = 8",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return path
+
+
 def run_demo(var_dir: Path, duration_s: float = 0, port: int = 8600, windows: int = 6) -> int:
     """Run server, agents and the citizen stream until Ctrl-C or ``duration_s``."""
     database_url, keys = prepare(var_dir, windows)
     server_url = f"http://127.0.0.1:{port}"
-    env = {"HALL_DEMO": "1", "HALL_DATABASE_URL": database_url, "HALL_PORT": str(port)}
+    # The demo runs at any hour: citizens may take tickets until midnight.
+    env = {
+        "HALL_DEMO": "1",
+        "HALL_DATABASE_URL": database_url,
+        "HALL_PORT": str(port),
+        "HALL_QUEUE_LAST_TICKET_TIME": "23:59",
+    }
     with ProcessGroup(var_dir / "logs", env) as group:
         server = group.start("server", "server")
         wait_http(f"{server_url}/healthz", 60, server)
@@ -85,9 +113,14 @@ def run_demo(var_dir: Path, duration_s: float = 0, port: int = 8600, windows: in
             agent = group.start(f"agent-w{n}", "agent", "--config", str(config))
             agent_urls.append(f"http://127.0.0.1:{http_port}")
             wait_http(f"{agent_urls[-1]}/state", 30, agent)
-        citizen_args = [arg for url in agent_urls for arg in ("--agent", url)]
+        kiosk_port = port + 100
+        kiosk_config = write_kiosk_config(var_dir, keys["kiosk-1"], server_url, kiosk_port)
+        kiosk = group.start("kiosk", "kiosk", "--config", str(kiosk_config))
+        kiosk_url = f"http://127.0.0.1:{kiosk_port}"
+        wait_http(f"{kiosk_url}/healthz", 30, kiosk)
+        citizen_args = [arg for url in agent_urls for arg in ("--agent", url)] + ["--kiosk", kiosk_url]
         group.start("citizens", "sim", "citizens", *citizen_args)
-        _print_urls(server_url, agent_urls, var_dir)
+        _print_urls(server_url, agent_urls, kiosk_url, var_dir)
         deadline = time.monotonic() + duration_s if duration_s else None
         try:
             while deadline is None or time.monotonic() < deadline:
@@ -101,11 +134,13 @@ def run_demo(var_dir: Path, duration_s: float = 0, port: int = 8600, windows: in
     return 0
 
 
-def _print_urls(server_url: str, agent_urls: list[str], var_dir: Path) -> None:
+def _print_urls(server_url: str, agent_urls: list[str], kiosk_url: str, var_dir: Path) -> None:
     user, (password, _) = "supervisor", DEMO_USERS["supervisor"]
     lines = [
         "",
         "示范大厅已启动 (demo hall running) — Ctrl-C to stop",
+        f"  kiosk screen:        {kiosk_url}/",
+        f"  hall display:        {server_url}/display",
         f"  API docs:            {server_url}/docs",
         f"  supervisor log-in:   {user} / {password}",
         f"  API token:           curl -s -d 'username={user}&password={password}' "

@@ -14,7 +14,7 @@ import httpx
 from hall.demo import write_agent_config
 from hall.processes import ProcessGroup, wait_http
 from tests.pg_harness import free_port
-from tests.server.conftest import SUPERVISOR_PASSWORD, prepare_database
+from tests.server.conftest import ANY_HOUR, SUPERVISOR_PASSWORD, prepare_database
 
 HUMAN_PAUSE_S = 0.35
 
@@ -36,7 +36,11 @@ class RunningHall:
 
     def start_server(self) -> None:
         """(Re)start the server process."""
-        env = {"HALL_DEMO": "1", "HALL_DATABASE_URL": self.database_url}
+        env = {
+            "HALL_DEMO": "1",
+            "HALL_DATABASE_URL": self.database_url,
+            "HALL_QUEUE_LAST_TICKET_TIME": ANY_HOUR,
+        }
         proc = self.group.start("server", "server", "--port", str(self.port), env=env)
         wait_http(f"{self.server_url}/healthz", 60, proc)
 

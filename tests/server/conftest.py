@@ -21,6 +21,7 @@ from server.settings import ServerSettings
 
 DEMO_HALL = Path(__file__).resolve().parents[2] / "server" / "halls" / "demo.toml"
 SUPERVISOR_PASSWORD = "supervisor-pass-1"
+ANY_HOUR = "23:59"
 
 
 @dataclass
@@ -67,6 +68,7 @@ def prepare_database(database_url: str) -> dict[str, str]:
 def hall(database_url: str) -> Iterator[Hall]:
     """The server app (in-process) over a fresh database on SQLite or PostgreSQL."""
     keys = prepare_database(database_url)
-    app = create_app(ServerSettings(demo=True, database_url=database_url))
+    # Tickets can be taken at any hour the suite runs; the last-ticket rule has its own tests.
+    app = create_app(ServerSettings(demo=True, database_url=database_url, queue_last_ticket_time=ANY_HOUR))
     with TestClient(app) as client:
         yield Hall(client=client, engine=app.state.engine, keys=keys, database_url=database_url)
