@@ -50,7 +50,7 @@ class Pending:
 class Outbox:
     """A SQLite file of events to send; safe to use from several threads."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, max_bytes: int | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -59,6 +59,10 @@ class Outbox:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            if max_bytes is not None:
+                # A cap keeps a runaway outbox from filling a small window PC's disk.
+                page_size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+                self._db.execute(f"PRAGMA max_page_count={max(1, max_bytes // page_size)}")
         except sqlite3.Error as err:
             raise OutboxError(f"cannot open outbox {self.path}: {err}") from err
 

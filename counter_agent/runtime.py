@@ -23,7 +23,7 @@ from common.events import (
 )
 from counter_agent.devices import FingerprintStation, run_keypad
 from counter_agent.effects import device_status_event, to_event
-from counter_agent.outbox import Outbox
+from counter_agent.outbox import Outbox, OutboxError
 from counter_agent.queue_client import QueueClient, QueueUnavailable
 from counter_agent.roster import ROSTER_KEY, Roster, load_cached
 from counter_agent.sender import Sender
@@ -71,7 +71,7 @@ class Agent:
 
     def __init__(self, settings: AgentSettings, device_urls: dict[str, str] | None = None) -> None:
         self.settings = settings
-        self.outbox = Outbox(settings.outbox_path)
+        self.outbox = Outbox(settings.outbox_path, settings.outbox_max_bytes)
         self.session = ServiceSession(
             rating_timeout_s=settings.rating_timeout_s, punch_dedupe_s=settings.punch_dedupe_s
         )
@@ -101,7 +101,13 @@ class Agent:
     # -- recording ---------------------------------------------------------
     async def record(self, event: EdgeEvent) -> None:
         """Commit an event durably, then let the sender deliver it."""
-        await asyncio.to_thread(self.outbox.put, event)
+        try:
+            await asyncio.to_thread(self.outbox.put, event)
+        except OutboxError as err:
+            # Nothing else can keep the event: say so loudly at the window and in the log.
+            log.error("event %s (%s) NOT stored: %s", event.id, event.kind.value, err)
+            self.notify("本机数据存储失败（磁盘已满或损坏），请立即联系管理员")
+            return
         self.sender.wake()
 
     async def _apply(self, effects: list[Effect]) -> None:

@@ -23,6 +23,7 @@ class AgentSettings(BaseSettings):
     device_key: SecretStr = SecretStr("")
     ca_file: Path | None = None
     data_dir: Path = Path("var/agent")
+    outbox_max_bytes: int | None = Field(default=None, gt=0)
     rating_keypad_url: str = ""
     caller_keypad_url: str = ""
     fingerprint_url: str = ""

@@ -68,3 +68,19 @@ def test_cached_values(tmp_path: Path) -> None:
     box.set_value("roster", "{}")
     box.set_value("roster", '{"a": 1}')
     assert box.get_value("roster") == '{"a": 1}'
+
+
+def test_full_disk_is_a_clear_error_and_keeps_what_was_committed(tmp_path: Path) -> None:
+    path = tmp_path / "o.db"
+    box = Outbox(path, max_bytes=64 * 1024)
+    stored = []
+    with pytest.raises(OutboxError, match="full"):
+        for _ in range(10_000):
+            ev = punch()
+            box.put(ev)
+            stored.append(str(ev.id))
+    assert len(stored) > 10
+    box.close()
+    again = Outbox(path)
+    assert again._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert [p.id for p in again.pending(len(stored) + 10)] == stored
