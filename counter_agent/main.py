@@ -11,6 +11,7 @@ from typing import Any
 
 import uvicorn
 
+from common import systemd
 from counter_agent.runtime import Agent
 from counter_agent.settings import SIMULATED, AgentSettings
 from counter_agent.simulated import SimulatedDevices
@@ -55,12 +56,13 @@ async def run_agent(settings: AgentSettings) -> None:
             host=settings.http_host,
             port=settings.http_port,
             log_level="warning",
+            lifespan="off",  # the agent app has no start-up work; cancelling it then stays quiet
         )
         server = _Server(config)
         extra.append(asyncio.create_task(server.serve(), name="web"))
-    watchdog_s = _watchdog_interval_s()
+    watchdog_s = systemd.watchdog_interval_s()
     if watchdog_s:
-        extra.append(asyncio.create_task(_watchdog(watchdog_s), name="watchdog"))
+        extra.append(asyncio.create_task(systemd.feed_watchdog(watchdog_s), name="watchdog"))
     main = asyncio.create_task(agent.run(extra))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -71,7 +73,7 @@ async def run_agent(settings: AgentSettings) -> None:
         settings.device_id,
         settings.server_url,
     )
-    _notify_systemd("READY=1")
+    systemd.notify("READY=1")
     try:
         await main
     except asyncio.CancelledError:
@@ -81,32 +83,3 @@ async def run_agent(settings: AgentSettings) -> None:
             server.should_exit = True
         if sims is not None:
             sims.stop()
-
-
-def _watchdog_interval_s() -> float:
-    """Half the systemd watchdog period, or 0 when not run under a watchdog."""
-    import os
-
-    usec = os.environ.get("WATCHDOG_USEC", "")
-    return int(usec) / 2_000_000 if usec.isdigit() else 0.0
-
-
-async def _watchdog(interval_s: float) -> None:
-    """Keep systemd's watchdog fed while the event loop is alive."""
-    while True:
-        _notify_systemd("WATCHDOG=1")
-        await asyncio.sleep(interval_s)
-
-
-def _notify_systemd(message: str) -> None:
-    """Tell systemd (Type=notify) that we are ready, when run under it."""
-    import os
-    import socket
-
-    address = os.environ.get("NOTIFY_SOCKET")
-    if not address:
-        return
-    if address.startswith("@"):
-        address = "\0" + address[1:]
-    with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-        sock.sendto(message.encode(), address)

@@ -8,13 +8,13 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import sys
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import uvicorn
 
+from common import systemd
 from kiosk.app import create_kiosk_app
 from kiosk.cards import CardReaderLoop
 from kiosk.journal import Journal
@@ -80,9 +80,9 @@ async def run_kiosk(settings: KioskSettings) -> None:
     web = _Server(config)
     web_task = asyncio.create_task(web.serve(), name="web")
     tasks.append(web_task)
-    watchdog_s = _watchdog_interval_s()
+    watchdog_s = systemd.watchdog_interval_s()
     if watchdog_s:
-        tasks.append(asyncio.create_task(_watchdog(watchdog_s), name="watchdog"))
+        tasks.append(asyncio.create_task(systemd.feed_watchdog(watchdog_s), name="watchdog"))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -94,7 +94,7 @@ async def run_kiosk(settings: KioskSettings) -> None:
         settings.http_port,
         settings.server_url,
     )
-    _notify_systemd("READY=1")
+    systemd.notify("READY=1")
     try:
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -115,30 +115,6 @@ async def run_kiosk(settings: KioskSettings) -> None:
         await server.aclose()
         if sims is not None:
             sims.stop()
-
-
-def _notify_systemd(message: str) -> None:
-    """Tell systemd (Type=notify) that we are ready, when run under it."""
-    address = os.environ.get("NOTIFY_SOCKET")
-    if not address:
-        return
-    if address.startswith("@"):
-        address = "\0" + address[1:]
-    with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-        sock.sendto(message.encode(), address)
-
-
-def _watchdog_interval_s() -> float:
-    """Half the systemd watchdog period, or 0 when not run under a watchdog."""
-    usec = os.environ.get("WATCHDOG_USEC", "")
-    return int(usec) / 2_000_000 if usec.isdigit() else 0.0
-
-
-async def _watchdog(interval_s: float) -> None:
-    """Keep systemd's watchdog fed while the event loop is alive."""
-    while True:
-        _notify_systemd("WATCHDOG=1")
-        await asyncio.sleep(interval_s)
 
 
 def main(argv: list[str] | None = None) -> int:

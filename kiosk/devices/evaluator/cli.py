@@ -8,6 +8,7 @@ import sys
 from kiosk.devices.evaluator.driver import SerialEvaluator
 from kiosk.devices.evaluator.errors import EvaluatorError
 from kiosk.devices.evaluator.simulator import EvaluatorSimulator
+from kiosk.devices.sim_control import serve_stdin
 
 _FAULTS = ("bad_checksum", "garbage", "silent")
 
@@ -51,16 +52,7 @@ def run_simulator(args: argparse.Namespace) -> int:
     """Serve a simulated evaluator until ``quit`` or end of input."""
     sim = EvaluatorSimulator()
     print(f"PTY {sim.start()}", flush=True)
-    try:
-        for line in sys.stdin:
-            if line.strip() == "quit":
-                print("OK bye", flush=True)
-                break
-            if line.strip():
-                print(handle_command(sim, line), flush=True)
-    finally:
-        sim.stop()
-    return 0
+    return serve_stdin(lambda line: handle_command(sim, line), sim.stop)
 
 
 def _watch(evaluator: SerialEvaluator, count: int) -> None:

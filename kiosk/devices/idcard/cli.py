@@ -10,6 +10,7 @@ from kiosk.devices.idcard.driver import IdCardReader
 from kiosk.devices.idcard.errors import IdCardConnectionError, IdCardError
 from kiosk.devices.idcard.identity import Identity
 from kiosk.devices.idcard.simulator import FAULTS, IdCardSimulator
+from kiosk.devices.sim_control import serve_stdin
 
 HELP = f"place N | remove | fault NAME on|off ({', '.join(FAULTS)}) | unplug | replug | quit"
 
@@ -60,16 +61,7 @@ def run_simulator(args: argparse.Namespace) -> int:
         print(f"ERR cannot load identities: {err}", file=sys.stderr)
         return 2
     print(f"PTY {sim.start()}", flush=True)
-    try:
-        for line in sys.stdin:
-            if line.strip() == "quit":
-                print("OK bye", flush=True)
-                break
-            if line.strip():
-                print(handle_command(sim, line), flush=True)
-    finally:
-        sim.stop()
-    return 0
+    return serve_stdin(lambda line: handle_command(sim, line), sim.stop)
 
 
 def format_identity(identity: Identity, today: date) -> str:

@@ -12,6 +12,7 @@ from kiosk.devices.keypad.keymap import Key, KeyMap
 from kiosk.devices.keypad.reader import KeypadReader
 from kiosk.devices.keypad.simulator import KeypadSimulator
 from kiosk.devices.keypad.sources import open_source
+from kiosk.devices.sim_control import serve_stdin
 
 
 def register(sim: argparse._SubParsersAction, device: argparse._SubParsersAction) -> None:
@@ -63,16 +64,7 @@ def run_simulator(args: argparse.Namespace) -> int:
     """Serve a simulated keypad until ``quit`` or end of input."""
     sim = KeypadSimulator(_keymap(args.keymap), port=args.port)
     print(f"URL {sim.start()}", flush=True)
-    try:
-        for line in sys.stdin:
-            if line.strip() == "quit":
-                print("OK bye", flush=True)
-                break
-            if line.strip():
-                print(handle_command(sim, line), flush=True)
-    finally:
-        sim.stop()
-    return 0
+    return serve_stdin(lambda line: handle_command(sim, line), sim.stop)
 
 
 async def _watch(url: str, keymap: KeyMap, grab: bool, count: int) -> int:

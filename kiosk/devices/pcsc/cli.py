@@ -12,6 +12,7 @@ from kiosk.devices.pcsc.apdu import MIFARE_1K_ATR, CardRead
 from kiosk.devices.pcsc.driver import DEFAULT_READER_PATTERN, CardWatcher, ContactlessReader
 from kiosk.devices.pcsc.errors import NoCardError, PcscError, PcscUnavailableError
 from kiosk.devices.pcsc.vpcd import DEFAULT_VPCD_PORT, VirtualCard
+from kiosk.devices.sim_control import serve_stdin
 
 EXIT_NO_CARD = 1
 EXIT_UNAVAILABLE = 2
@@ -57,18 +58,7 @@ def run_sim(args: argparse.Namespace) -> int:
     print(f"VPCD {args.host}:{args.port}", flush=True)
     if not args.removed:
         print(_do(card, "insert"), flush=True)
-    try:
-        for line in sys.stdin:
-            command = line.strip()
-            if not command:
-                continue
-            if command == "quit":
-                print("OK bye", flush=True)
-                break
-            print(_do(card, command), flush=True)
-    finally:
-        card.remove()
-    return 0
+    return serve_stdin(lambda line: _do(card, line.strip()), card.remove)
 
 
 def _do(card: VirtualCard, command: str) -> str:

@@ -19,6 +19,7 @@ from kiosk.devices.printer.layout import TicketContent
 from kiosk.devices.printer.page import PrintedTicket
 from kiosk.devices.printer.render import render_png
 from kiosk.devices.printer.simulator import PrinterSimulator
+from kiosk.devices.sim_control import serve_stdin
 
 EXIT_DEVICE_ERROR = 2
 FAULTS = ("paper_out", "cover_open", "offline", "paper_near_end", "silent")
@@ -137,17 +138,7 @@ def run_simulator(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
     sim = PrinterSimulator(encoding=args.encoding, on_ticket=TicketFileWriter(out_dir))
     print(f"PTY {sim.start()}", flush=True)
-    try:
-        for line in sys.stdin:
-            if not line.strip():
-                continue
-            if line.strip() == "quit":
-                print("OK bye", flush=True)
-                break
-            print(_control(sim, line), flush=True)
-    finally:
-        sim.stop()
-    return 0
+    return serve_stdin(lambda line: _control(sim, line), sim.stop)
 
 
 def main(argv: list[str] | None = None) -> int:
