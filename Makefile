@@ -28,7 +28,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 test: setup
 	sh scripts/setup-system.sh test

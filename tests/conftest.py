@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,16 +49,31 @@ _db_counter = itertools.count()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database on SQLite (a temp file) or on the session's PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hall.db'}"
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database a test runs on: every database test runs on both."""
+    return str(request.param)
+
+
+def new_database(
+    request: pytest.FixtureRequest, backend: str, path: Path, template: str | None = None
+) -> str:
+    """A fresh database, empty or a copy of ``template`` (SQLite file path or PostgreSQL database name)."""
+    if backend == "sqlite":
+        if template is not None:
+            shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
     import sqlalchemy as sa
 
     server_url: str = request.getfixturevalue("pg_server_url")
     name = f"hall_t{next(_db_counter)}"
     engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
     engine.dispose()
     return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
+    """An empty database on SQLite (a temp file) or on the session's PostgreSQL server."""
+    return new_database(request, backend, tmp_path / "hall.db")

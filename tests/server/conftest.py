@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from server.models.users import Role
 from server.services.admin import add_device, create_user
 from server.services.hall_config import load_hall, read_hall_file
 from server.settings import ServerSettings
+from tests.conftest import new_database
 
 DEMO_HALL = Path(__file__).resolve().parents[2] / "server" / "halls" / "demo.toml"
 SUPERVISOR_PASSWORD = "supervisor-pass-1"
@@ -64,10 +66,39 @@ def prepare_database(database_url: str) -> dict[str, str]:
     return keys
 
 
+_templates: dict[str, tuple[str, dict[str, str]]] = {}
+
+
+def _template(request: pytest.FixtureRequest, backend: str) -> tuple[str, dict[str, str]]:
+    """A prepared database made once per session and backend; tests get copies of it."""
+    if backend not in _templates:
+        base = request.getfixturevalue("tmp_path_factory").mktemp("template")
+        if backend == "sqlite":
+            path = base / "template.db"
+            keys = prepare_database(f"sqlite:///{path}")
+            with sqlite3.connect(path) as db:  # fold the WAL into the file before copying it
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            _templates[backend] = (str(path), keys)
+        else:
+            url = new_database(request, backend, base / "unused")
+            keys = prepare_database(url)
+            _templates[backend] = (url.rsplit("/", 1)[1], keys)
+    return _templates[backend]
+
+
 @pytest.fixture
-def hall(database_url: str) -> Iterator[Hall]:
+def prepared_database(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path
+) -> tuple[str, dict[str, str]]:
+    """A fresh copy of the prepared database (demo hall, device keys, users) and its device keys."""
+    template, keys = _template(request, backend)
+    return new_database(request, backend, tmp_path / "hall.db", template), keys
+
+
+@pytest.fixture
+def hall(prepared_database: tuple[str, dict[str, str]]) -> Iterator[Hall]:
     """The server app (in-process) over a fresh database on SQLite or PostgreSQL."""
-    keys = prepare_database(database_url)
+    database_url, keys = prepared_database
     # Tickets can be taken at any hour the suite runs; the last-ticket rule has its own tests.
     app = create_app(ServerSettings(demo=True, database_url=database_url, queue_last_ticket_time=ANY_HOUR))
     with TestClient(app) as client:
