@@ -22,10 +22,11 @@ def insert_ignore(
         return set()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # One cached statement run with many parameter sets ("insertmanyvalues"): compiling a
+    # multi-row VALUES clause anew for every batch cost more than the inserts themselves.
     stmt = (
         insert(table)
-        .values(list(rows))
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(table.c[returning])
     )
-    return {row[0] for row in session.execute(stmt)}
+    return {row[0] for row in session.execute(stmt, list(rows))}
