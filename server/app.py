@@ -26,6 +26,7 @@ from server.api.routes import (
 )
 from server.db import make_engine
 from server.settings import ServerSettings, get_settings
+from server.web import pages as web_pages
 
 ROUTERS = (
     health,
@@ -43,6 +44,7 @@ ROUTERS = (
     queue,
     display,
     cases,
+    web_pages,
 )
 
 
@@ -66,4 +68,5 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.engine = engine
     for module in ROUTERS:
         app.include_router(module.router)
+    web_pages.install(app)
     return app

@@ -8,6 +8,7 @@ from server.models.attendance_rules import (
     MakeupRequest,
     OfficerSchedule,
 )
+from server.models.audit import AuditEntry
 from server.models.cases import Case, CaseEvent
 from server.models.devices import Device, DeviceState, DeviceStatusChange
 from server.models.enrollment import EnrollmentRequest
@@ -21,6 +22,7 @@ from server.models.users import User
 __all__ = [
     "AttendanceAudit",
     "AttendanceConfig",
+    "AuditEntry",
     "Case",
     "CaseEvent",
     "Complaint",

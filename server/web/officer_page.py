@@ -1,0 +1,173 @@
+"""An officer's profile: ratings, attendance marks of the month, cases and bad-review follow-ups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+
+from common.events import LEVEL_NAMES
+from server.api.deps import SessionDep, SettingsDep
+from server.api.routes.cases import get_context
+from server.models import Officer
+from server.repo import cases as case_repo
+from server.repo import followups as followup_repo
+from server.repo import registry
+from server.services import cases as case_svc
+from server.services.attendance.evaluate import Scope, evaluate_range
+from server.services.attendance.schedule import parse_month, working_day_rule
+from server.services.ratings import GroupBy, rating_counts, summary_rows
+from server.settings import ServerSettings
+from server.timeutil import utcnow
+from server.web.attendance_page import MARK_NAMES, marks_text
+from server.web.deps import PageError, ViewerDep, officer_in_view
+from server.web.followups_page import followup_rows
+from server.web.period import day_range, local_today
+from server.web.ratings_page import level_chart
+from server.web.render import rate_with_count, render
+from server.web.tables import ExportFormat, Table, export
+
+router = APIRouter(prefix="/web", include_in_schema=False)
+
+CASE_COLUMNS = [
+    ("case_no", "办件编号"),
+    ("item", "事项"),
+    ("status", "状态"),
+    ("accepted", "受理日期"),
+    ("due", "承诺办结日期"),
+    ("warning", "预警"),
+]
+WARNING_NAMES = {"red": "已超期", "yellow": "即将到期"}
+
+
+def rating_table(
+    session: Session, officer: Officer, settings: ServerSettings, from_: str | None, to: str | None
+) -> tuple[Table, dict[str, int], int]:
+    """The officer's ratings of the range: each level, not rated, 好评率 with its counts."""
+    days = day_range(from_, to, ZoneInfo(settings.timezone))
+    counts = rating_counts(
+        session, GroupBy.STAFF, days.start_utc, days.end_utc, officer.department_id, days.tz
+    )
+    mine = [r for r in summary_rows(session, GroupBy.STAFF, counts) if r.key == str(officer.id)]
+    levels = mine[0].levels if mine else {str(lv): 0 for lv in LEVEL_NAMES}
+    not_rated = mine[0].not_rated if mine else 0
+    rated, bad = sum(levels.values()), sum(levels[str(lv)] for lv in (4, 5))
+    row: dict[str, Any] = {"range": f"{days.first} 至 {days.last}"}
+    row.update({f"l{lv}": levels[str(lv)] for lv in LEVEL_NAMES})
+    row.update({"not_rated": not_rated, "rate": rate_with_count(rated - bad, rated)})
+    columns = [("range", "期间"), *[(f"l{lv}", n) for lv, n in LEVEL_NAMES.items()]]
+    columns += [("not_rated", "未评价"), ("rate", "好评率（好评/评价）")]
+    return Table("评价情况", columns, [row]), levels, not_rated
+
+
+def attendance_table(session: Session, officer: Officer, settings: ServerSettings, month: str) -> Table:
+    """The officer's marks and punches on each working day of a month so far."""
+    first, last = parse_month(month)
+    tz = ZoneInfo(settings.timezone)
+    scope = Scope(first, last, tz, working_day_rule(settings), officer.department_id, utcnow())
+    rows = []
+    for day in evaluate_range(session, scope):
+        if day.officer.id != officer.id:
+            continue
+        rows.append(
+            {
+                "date": day.day.isoformat(),
+                "marks": marks_text(day.marks),
+                "punches": "、".join(f"{p.at:%H:%M}（{p.window}号窗口）" for p in day.punches) or "—",
+                "_class": "" if all(m.kind.value in ("on_time", "on_leave") for m in day.marks) else "bad",
+            }
+        )
+    columns = [("date", "日期"), ("marks", "考勤结果"), ("punches", "打卡记录")]
+    return Table(f"{month} 考勤", columns, rows, empty="本月暂无已结束的工作时段")
+
+
+def case_table(session: Session, officer: Officer, settings: ServerSettings) -> Table:
+    """Cases the officer accepted first (首问负责), newest first."""
+    ctx = get_context(settings)
+    today = local_today(ZoneInfo(settings.timezone))
+    query = case_repo.CaseQuery(officer_id=officer.id, limit=500)
+    rows = []
+    for r in case_svc.list_cases(session, ctx, query, None, today):
+        warning = case_svc.warning_of(r.case, ctx, today)
+        rows.append(
+            {
+                "case_no": r.case.case_no,
+                "item": r.item.name,
+                "status": case_svc.STATUS_NAMES.get(r.case.status, r.case.status),
+                "accepted": r.case.accepted_on.isoformat(),
+                "due": r.case.due_date.isoformat(),
+                "warning": WARNING_NAMES.get(warning.value, "") if warning else "",
+                "_class": "bad" if warning else "",
+            }
+        )
+    return Table("首问负责办件", CASE_COLUMNS, rows)
+
+
+@router.get("/me", response_model=None)
+def my_profile(session: SessionDep, viewer: ViewerDep) -> Response:
+    """An officer's own profile; other roles go to the overview."""
+    if viewer.user.officer_id is None:
+        return RedirectResponse("/web/", status_code=303)
+    officer = session.get(Officer, viewer.user.officer_id)
+    if officer is None:
+        raise PageError(404, "账号关联的工作人员不存在")
+    return RedirectResponse(f"/web/officers/{officer.staff_no}", status_code=303)
+
+
+@router.get("/officers/{staff_no}", response_model=None)
+def officer_page(
+    staff_no: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: ViewerDep,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+    format: ExportFormat | None = None,
+) -> Response:
+    """One officer's ratings, attendance, cases and follow-ups."""
+    officer = officer_in_view(session, viewer, staff_no)
+    month = month or local_today(ZoneInfo(settings.timezone)).strftime("%Y-%m")
+    ratings, levels, not_rated = rating_table(session, officer, settings, from_, to)
+    followups = followup_repo.list_followups(
+        session, status=None, overdue_on=None, department_id=None, officer_id=officer.id, limit=200
+    )
+    today = local_today(ZoneInfo(settings.timezone))
+    tables = [
+        ratings,
+        attendance_table(session, officer, settings, month),
+        case_table(session, officer, settings),
+        followup_rows(session, list(followups), today, "差评整改", ZoneInfo(settings.timezone)),
+    ]
+    if format is not None:
+        return export(tables, format, f"officer-{officer.staff_no}")
+    department = next(
+        (d.name for d in registry.all_departments(session) if d.id == officer.department_id), ""
+    )
+    posts = [
+        f"{w.number}号窗口 {p.role}岗"
+        for w in registry.all_windows(session)
+        for p, o in registry.posts_for_window(session, w.id or 0)
+        if o.id == officer.id
+    ]
+    facts = [
+        ("姓名", officer.name),
+        ("工号", officer.staff_no),
+        ("部门", department),
+        ("岗位", officer.post),
+        ("窗口", "、".join(posts) or "—"),
+        ("监督电话", officer.supervision_phone),
+    ]
+    context = viewer.context(
+        title=f"工作人员：{officer.name}（{officer.staff_no}）",
+        active="profile" if viewer.user.officer_id == officer.id else "",
+        tables=tables,
+        facts=facts,
+        chart=level_chart(levels, not_rated),
+        marks=MARK_NAMES,
+    )
+    return render(request, "officer.html", context)
