@@ -139,6 +139,7 @@ def _print_urls(server_url: str, agent_urls: list[str], kiosk_url: str, var_dir:
     lines = [
         "",
         "示范大厅已启动 (demo hall running) — Ctrl-C to stop",
+        f"  supervisor pages:    {server_url}/web/   (log in as {user} / {password})",
         f"  kiosk screen:        {kiosk_url}/",
         f"  hall display:        {server_url}/display",
         f"  API docs:            {server_url}/docs",
