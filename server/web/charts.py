@@ -22,10 +22,16 @@ class Series:
 
 
 def _nice_max(value: float) -> float:
+    """The axis top: four equal whole-number steps of 1, 2, 2.5 or 5 times a power of ten."""
     if value <= 0:
-        return 1.0
-    step = 10 ** (len(str(int(value))) - 1)
-    return float(((int(value) // step) + 1) * step)
+        return 4.0
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 2.5, 5) if magnitude >= 10 else (1, 2, 5):
+            step = factor * magnitude
+            if 4 * step >= value:
+                return float(4 * step)
+        magnitude *= 10
 
 
 def bar_chart(labels: list[str], series: list[Series], title: str) -> Markup:
