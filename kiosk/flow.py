@@ -1,7 +1,8 @@
 """The kiosk's screen flow as a pure state machine: ``step(flow, event, now, config)``.
 
 No I/O here: the kiosk service feeds events (touches, card reads, server answers, clock
-ticks) and carries out the one effect a transition may ask for (issue a ticket).
+ticks) and carries out the one effect a transition may ask for (issue a ticket, or check in
+an appointment: 预约取号 starts on the welcome screen with the ID card).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class Failure(StrEnum):
     REJECTED = "rejected"
     CARD_UNREADABLE = "card_unreadable"
     CARD_EXPIRED = "card_expired"
+    APPT_NONE = "appointment_none"
+    APPT_TOO_EARLY = "appointment_too_early"
+    APPT_TOO_LATE = "appointment_too_late"
 
 
 FAILURE_TEXT = {
@@ -39,6 +43,9 @@ FAILURE_TEXT = {
     Failure.REJECTED: "暂时无法取号，请到咨询台咨询",
     Failure.CARD_UNREADABLE: "身份证读取失败，请将身份证平放在读卡区后重试",
     Failure.CARD_EXPIRED: "身份证已过期，请到咨询台人工取号",
+    Failure.APPT_NONE: "没有查到您今天的预约，请直接取号或到咨询台咨询",
+    Failure.APPT_TOO_EARLY: "还未到预约签到时间，请稍后再来签到取号",
+    Failure.APPT_TOO_LATE: "您的预约已超过签到时间，您可以直接取普通号",
 }
 CARD_FAILURES = frozenset({Failure.CARD_UNREADABLE, Failure.CARD_EXPIRED})
 
@@ -77,6 +84,7 @@ class Flow:
     failure: Failure | None = None
     message: str = ""
     since: float = 0.0
+    appointment: bool = False  # the 预约取号 lane: the card checks in today's booking
 
 
 # -- events -------------------------------------------------------------------
@@ -154,6 +162,15 @@ class IssueFailed:
 
 
 @dataclass(frozen=True)
+class CheckInRefused:
+    """The server found no booking to check in now; ``item_code`` is the booked item when too late."""
+
+    failure: Failure
+    message: str = ""
+    item_code: str = ""
+
+
+@dataclass(frozen=True)
 class Unavailable:
     """The kiosk has no service items to offer (the server was never reached)."""
 
@@ -176,6 +193,7 @@ Event = (
     | CardFailed
     | Issued
     | IssueFailed
+    | CheckInRefused
     | Unavailable
     | Tick
 )
@@ -189,6 +207,15 @@ class IssueTicket:
     citizen: Citizen | None
     priority: bool
 
+
+@dataclass(frozen=True)
+class CheckIn:
+    """Effect: check in the citizen's booking for now and get its ticket."""
+
+    citizen: Citizen
+
+
+Effect = IssueTicket | CheckIn
 
 _BACK = {
     Screen.DEPARTMENT: Screen.WELCOME,
@@ -220,8 +247,12 @@ def _to(screen: Screen, now: float, **changes: Any) -> Flow:
     return replace(Flow(), screen=screen, since=now, **changes)
 
 
-def step(flow: Flow, event: Event, now: float, config: FlowConfig) -> tuple[Flow, IssueTicket | None]:
+def step(flow: Flow, event: Event, now: float, config: FlowConfig) -> tuple[Flow, Effect | None]:
     """The next flow and the effect to carry out (an event that does not apply changes nothing)."""
+    if flow.appointment or (flow.screen is Screen.WELCOME and isinstance(event, UseCard)):
+        handled = _appointment_step(flow, event, now, config)
+        if handled is not None:
+            return handled
     screen = flow.screen
     match event:
         case Tick():
@@ -276,3 +307,41 @@ def step(flow: Flow, event: Event, now: float, config: FlowConfig) -> tuple[Flow
             text = message or FAILURE_TEXT[failure]
             return _to(Screen.FAILURE, now, item_code=flow.item_code, failure=failure, message=text), None
     return flow, None
+
+
+def _appointment_step(
+    flow: Flow, event: Event, now: float, config: FlowConfig
+) -> tuple[Flow, Effect | None] | None:
+    """The 预约取号 lane; None leaves the event to the common transitions (ticks, home, answers)."""
+    screen = flow.screen
+    match event:
+        case UseCard() if screen is Screen.WELCOME or (
+            screen is Screen.FAILURE and flow.failure is Failure.CARD_UNREADABLE
+        ):
+            return _to(Screen.CARD, now, appointment=True), None
+        case Back() if screen is Screen.CARD or (screen is Screen.FAILURE and flow.failure in CARD_FAILURES):
+            return _to(Screen.WELCOME, now), None
+        case CardRead(citizen=citizen) if screen is Screen.CARD:
+            if citizen.expired:
+                failure, text = Failure.CARD_EXPIRED, FAILURE_TEXT[Failure.CARD_EXPIRED]
+                return _to(Screen.FAILURE, now, failure=failure, message=text, appointment=True), None
+            return _to(Screen.ISSUING, now, citizen=citizen, appointment=True), CheckIn(citizen)
+        case CardFailed(hint=hint) if screen is Screen.CARD:
+            failure = Failure.CARD_UNREADABLE
+            message = f"{hint}。{FAILURE_TEXT[failure]}" if hint else FAILURE_TEXT[failure]
+            return _to(Screen.FAILURE, now, failure=failure, message=message, appointment=True), None
+        case CheckInRefused(failure=failure, message=message, item_code=code) if screen is Screen.ISSUING:
+            text = message or FAILURE_TEXT[failure]
+            # Too late: the card stays known on this screen only, to offer a normal ticket at once.
+            keep: dict[str, Any] = {}
+            if failure is Failure.APPT_TOO_LATE and code:
+                keep = {"item_code": code, "citizen": flow.citizen}
+            return _to(Screen.FAILURE, now, failure=failure, message=text, appointment=True, **keep), None
+        case TakeTicket() if screen is Screen.FAILURE and flow.failure is Failure.APPT_TOO_LATE:
+            if not flow.item_code:
+                return flow, None
+            holder = flow.citizen
+            priority = holder is not None and holder.age >= config.priority_age
+            nxt = _to(Screen.ISSUING, now, item_code=flow.item_code, citizen=holder, priority=priority)
+            return nxt, IssueTicket(flow.item_code, holder, priority)
+    return None

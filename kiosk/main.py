@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import ssl
 import sys
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
@@ -49,7 +50,7 @@ async def run_kiosk(settings: KioskSettings) -> None:
         settings.server_url,
         settings.device_key.get_secret_value(),
         timeout_s=settings.server_timeout_s,
-        verify=str(settings.ca_file) if settings.ca_file else True,
+        verify=ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else True,
     )
     printing = Printing(
         printer_url,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -21,12 +22,16 @@ class ServerUnreachableError(ServerError):
 
 
 class ServerRejectedError(ServerError):
-    """The server answered with a 4xx; ``detail`` is its message (Chinese for citizens)."""
+    """The server answered with a 4xx; ``detail`` is its message (Chinese for citizens).
 
-    def __init__(self, status_code: int, detail: str) -> None:
+    ``extra`` holds the other fields of a structured refusal (e.g. ``reason``, ``come_back_at``).
+    """
+
+    def __init__(self, status_code: int, detail: str, extra: dict[str, Any] | None = None) -> None:
         super().__init__(f"server refused ({status_code}): {detail}")
         self.status_code = status_code
         self.detail = detail
+        self.extra = extra or {}
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class ServerClient:
     """HTTP client of the kiosk device (Bearer device key)."""
 
     def __init__(
-        self, base_url: str, device_key: str, timeout_s: float = 5.0, verify: str | bool = True
+        self, base_url: str, device_key: str, timeout_s: float = 5.0, verify: ssl.SSLContext | bool = True
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._client = httpx.AsyncClient(
@@ -93,7 +98,7 @@ class ServerClient:
         if response.status_code >= 500:
             raise ServerUnreachableError(f"{method} {path}: HTTP {response.status_code}")
         if response.status_code >= 400:
-            raise ServerRejectedError(response.status_code, _detail(response))
+            raise ServerRejectedError(response.status_code, *_detail(response))
         try:
             return response.json()
         except ValueError as err:
@@ -114,6 +119,15 @@ class ServerClient:
         """Issue a ticket; repeating the same ``client_ref`` returns the same ticket."""
         body = {"item_code": item_code, "client_ref": client_ref, "priority": priority, "citizen": citizen}
         ticket: dict[str, Any] = await self._request("POST", "/api/v1/tickets", json=body)
+        return self._absolute(ticket)
+
+    async def check_in(self, id_number: str) -> dict[str, Any]:
+        """Check in today's appointment of this ID number; the answer is its ticket."""
+        body = {"id_number": id_number}
+        ticket: dict[str, Any] = await self._request("POST", "/api/v1/appointments/check-in", json=body)
+        return self._absolute(ticket)
+
+    def _absolute(self, ticket: dict[str, Any]) -> dict[str, Any]:
         status_url = _text(ticket.get("status_url"))
         if status_url.startswith("/"):
             ticket["status_url"] = urljoin(self.base_url + "/", status_url.lstrip("/"))
@@ -128,12 +142,14 @@ class ServerClient:
         await self._request("POST", f"/api/v1/tickets/{ticket_no}/cancel")
 
 
-def _detail(response: httpx.Response) -> str:
+def _detail(response: httpx.Response) -> tuple[str, dict[str, Any]]:
     try:
         data = response.json()
     except ValueError:
-        return response.text[:200]
+        return response.text[:200], {}
     detail = data.get("detail") if isinstance(data, dict) else None
     if isinstance(detail, list):  # FastAPI validation errors
-        return "; ".join(_text(d.get("msg")) for d in detail if isinstance(d, dict))
-    return _text(detail) or response.reason_phrase
+        return "; ".join(_text(d.get("msg")) for d in detail if isinstance(d, dict)), {}
+    if isinstance(detail, dict):  # a structured refusal: its message plus fields for the screen
+        return _text(detail.get("message")) or response.reason_phrase, detail
+    return _text(detail) or response.reason_phrase, {}

@@ -15,6 +15,8 @@ from kiosk.devices.idcard import IdCardError, Identity
 from kiosk.flow import (
     CardFailed,
     CardRead,
+    CheckIn,
+    CheckInRefused,
     ChooseDepartment,
     ChooseItem,
     Event,
@@ -44,6 +46,9 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.5
 ISSUE_ATTEMPTS = 2
+APPOINTMENT_MARK = "【预约】"
+# The server's refusal reasons of a check-in and the failure screen each one gets.
+CHECK_IN_REFUSALS = {"too_early": Failure.APPT_TOO_EARLY, "too_late": Failure.APPT_TOO_LATE}
 
 
 class UnknownChoiceError(ValueError):
@@ -86,7 +91,8 @@ class Kiosk:
         if self.flow.screen is not before:
             log.info("screen %s -> %s (%s)", before.value, self.flow.screen.value, type(event).__name__)
         if effect is not None:
-            task = asyncio.create_task(self._issue(effect), name="issue-ticket")
+            work = self._issue(effect) if isinstance(effect, IssueTicket) else self._check_in(effect)
+            task = asyncio.create_task(work, name=type(effect).__name__)
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
@@ -129,6 +135,23 @@ class Kiosk:
             break
         self.handle(event)
 
+    async def _check_in(self, effect: CheckIn) -> None:
+        event: Event = IssueFailed(Failure.SERVER_DOWN)
+        for attempt in range(1, ISSUE_ATTEMPTS + 1):
+            try:
+                ticket = await self.server.check_in(effect.citizen.id_number)
+            except ServerRejectedError as err:
+                log.info("check-in of %s refused: %s", effect.citizen.masked, err.detail)
+                event = _refusal(err)
+                break
+            except ServerUnreachableError as err:
+                log.warning("check-in: server unreachable (attempt %d): %s", attempt, err)
+                continue  # a repeated check-in gets the same ticket back
+            await self.printing.submit(appointment_print(ticket))
+            event = Issued(ticket)
+            break
+        self.handle(event)
+
     # -- background ----------------------------------------------------------
     async def refresh_catalog(self) -> bool:
         """Fetch the service items; keep the last list when the server is unreachable."""
@@ -161,3 +184,19 @@ class Kiosk:
     def view(self) -> dict[str, Any]:
         """What the page renders now."""
         return render_view(self)
+
+
+def _refusal(err: ServerRejectedError) -> Event:
+    """The flow event of a refused check-in: no booking, too early or too late."""
+    if err.status_code == 404:
+        return CheckInRefused(Failure.APPT_NONE, err.detail)
+    failure = CHECK_IN_REFUSALS.get(str(err.extra.get("reason", "")))
+    if failure is None:
+        return IssueFailed(Failure.REJECTED, err.detail)
+    return CheckInRefused(failure, err.detail, str(err.extra.get("item_code", "")))
+
+
+def appointment_print(ticket: dict[str, Any]) -> dict[str, Any]:
+    """What the printer gets for an appointment ticket: marked 预约 instead of the priority lane."""
+    name = str(ticket.get("item_name") or "")
+    return {**ticket, "item_name": f"{APPOINTMENT_MARK}{name}", "priority": False}

@@ -6,7 +6,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kiosk.flow import Screen, seconds_left
+from kiosk.flow import Failure, Screen, seconds_left
 from kiosk.printing import PrintStatus
 from kiosk.server_client import CatalogItem
 
@@ -63,6 +63,8 @@ def _ticket(kiosk: Kiosk) -> dict[str, Any] | None:
         print_text = f"{problem}：您的号码已保留，打印机恢复后自动补打。请记住您的号码，留意叫号"
     else:
         print_text = PRINT_TEXT.get(status, "")
+    appointment = ticket.get("appointment")
+    slot = str(appointment.get("slot", "")) if isinstance(appointment, dict) else ""
     return {
         "ticket_no": number,
         "item_name": ticket.get("item_name", ""),
@@ -71,7 +73,10 @@ def _ticket(kiosk: Kiosk) -> dict[str, Any] | None:
         "estimated_wait_min": ticket.get("estimated_wait_min", 0),
         "issued_at": _local_time(ticket.get("issued_at"), kiosk),
         "materials": list(ticket.get("materials") or []),
-        "priority": bool(ticket.get("priority", False)),
+        # An appointment ticket is in the priority lane, but the citizen is told 预约, not 绿色通道.
+        "priority": bool(ticket.get("priority", False)) and appointment is None,
+        "appointment": appointment is not None,
+        "appointment_text": f"预约 {slot}".strip() if appointment is not None else "",
         "citizen_masked": ticket.get("citizen_masked") or "",
         "reissued": bool(ticket.get("reissued", False)),
         "reissued_text": REISSUED_TEXT if ticket.get("reissued") else "",
@@ -98,6 +103,8 @@ def render_view(kiosk: Kiosk) -> dict[str, Any]:
         "priority": flow.priority,
         "ticket": _ticket(kiosk) if flow.screen is Screen.TICKET else None,
         "failure": flow.failure.value if flow.failure is not None else None,
+        "offer_ticket": flow.failure is Failure.APPT_TOO_LATE and bool(flow.item_code),
+        "appointment": flow.appointment,
         "message": flow.message,
         "printer_problem": kiosk.printing.problem,
         "online": kiosk.catalog_ok,

@@ -47,6 +47,9 @@ class ServerSettings(BaseSettings):
     queue_last_ticket_time: str = Field(default="16:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     queue_closing_time: str = Field(default="17:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     queue_no_show_places_back: int = Field(default=3, ge=0, le=50)  # 过号: re-queued this far back
+    # Appointment check-in at the kiosk: this many minutes before .. after the slot start.
+    appointment_grace_early_min: int = Field(default=15, ge=0, le=240)
+    appointment_grace_late_min: int = Field(default=15, ge=0, le=240)
     followup_verify_days: int = Field(default=1, ge=1, le=30)  # working days to verify a bad review
     followup_rectify_days: int = Field(default=15, ge=1, le=90)  # working days to rectify and call back
     assessment: AssessmentRule = Field(default_factory=AssessmentRule)

@@ -80,6 +80,8 @@ function renderTicket(t) {
   text("ticket-reissued", t.reissued_text);
   show("ticket-reissued", t.reissued);
   show("ticket-priority", t.priority);
+  text("ticket-appointment", t.appointment_text);
+  show("ticket-appointment", t.appointment);
 }
 
 function render(state) {
@@ -110,6 +112,9 @@ function render(state) {
       choiceButton(i.name, "等候 " + i.waiting + " 人", { type: "item", code: i.code })));
   }
   if (state.screen === "item") renderItem(state.item);
+  if (state.screen === "card") {
+    text("card-title", state.appointment ? "预约签到：请将身份证放在读卡区" : "请将身份证放在读卡区");
+  }
   if (state.screen === "issuing") {
     text("issuing-citizen", state.citizen_masked ? "身份证：" + state.citizen_masked : "");
     show("issuing-priority", state.priority);
@@ -118,6 +123,7 @@ function render(state) {
   if (state.screen === "failure") {
     text("failure-message", state.message);
     show("btn-retry-card", state.failure === "card_unreadable");
+    show("btn-failure-take", state.offer_ticket);
   }
 }
 

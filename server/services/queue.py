@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -147,6 +148,26 @@ def _new_ticket(
     )
     session.add(ticket)
     session.flush()
+    return ticket
+
+
+def issue_at_position(
+    session: Session,
+    item: ServiceItem,
+    citizen_id: str,
+    kiosk_device_id: str,
+    position_key: dt.datetime,
+    day: dt.date,
+    secret: str,
+    now: dt.datetime,
+) -> Ticket:
+    """A priority-lane ticket queued at ``position_key``: an appointment's ticket at its slot start."""
+    req = IssueRequest(item.code, str(uuid.uuid4()), True, citizen_id, kiosk_device_id)
+    ticket = _new_ticket(session, item, req, day, to_db(now), citizen_hash(secret, citizen_id))
+    ticket.position_key = to_db(position_key)
+    session.add(ticket)
+    session.flush()
+    log.info("ticket %s issued for an appointment of item %s", ticket.ticket_no, item.code)
     return ticket
 
 
