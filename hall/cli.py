@@ -38,6 +38,8 @@ def cmd_server(args: argparse.Namespace) -> int:
         workers=args.workers or settings.workers,
         log_level="warning",
         proxy_headers=False,
+        ssl_keyfile=args.ssl_keyfile,
+        ssl_certfile=args.ssl_certfile,
     )
     return 0
 
@@ -80,6 +82,20 @@ def cmd_citizens(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    """Run a hall-sized load against a server this command starts."""
+    import json
+
+    from hall.load import run_load
+
+    report = run_load(
+        args.windows, args.kiosks, args.minutes, args.port, args.workers, args.out, args.database_url
+    )
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    errors = sum(op["errors"] for op in report["operations"].values())
+    return 1 if errors else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
     parser = argparse.ArgumentParser(prog="hall", description="政务服务中心窗口设备系统 (service-hall)")
@@ -91,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int)
+    p.add_argument("--ssl-keyfile", help="serve HTTPS with this PEM private key")
+    p.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
     p.set_defaults(func=cmd_server)
 
     p = sub.add_parser("agent", help="run a window's counter agent")
@@ -141,6 +159,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=0)
     p.add_argument("--seed", type=int, default=None)
     p.set_defaults(func=cmd_citizens)
+
+    p = sim.add_parser(
+        "hall", help="a whole hall's load (windows and kiosks at the HTTP level) on one server"
+    )
+    p.add_argument("--windows", type=int, default=100)
+    p.add_argument("--kiosks", type=int, default=5)
+    p.add_argument("--minutes", type=float, default=1.0)
+    p.add_argument("--port", type=int, default=8650)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--database-url", help="a prepared-for-load database (default: a new SQLite file)")
+    p.add_argument("--out", type=Path, help="write the JSON report here")
+    p.set_defaults(func=cmd_load)
 
     admin_cli.register(sub)
     return parser

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, Header, HTTPException, Path, Request, status
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -17,6 +17,9 @@ from server.security import device_id_of_key, key_matches
 from server.settings import ServerSettings
 
 TOKEN_MAX_AGE_S = 12 * 3600
+# Row ids are INTEGER columns: a larger number cannot exist and would overflow the database driver.
+DB_INT_MAX = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
 DEMO_SECRET = "demo-mode-secret-not-for-production"
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from server.api.deps import SessionDep, SettingsDep, require_roles
+from server.api.responses import UNPROCESSABLE
 from server.models import User
 from server.models.users import Role
 from server.repo.audit import AuditQuery
@@ -18,7 +19,7 @@ from server.web.deps import PageError, Supervisor
 from server.web.render import local_text, render
 from server.web.tables import ExportFormat, Table, export
 
-router = APIRouter()
+router = APIRouter(responses=UNPROCESSABLE)
 
 COLUMNS = [
     ("at", "时间"),

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
-from server.api.deps import READERS, SessionDep, SettingsDep, department_scope, require_roles
+from server.api.deps import READERS, RowId, SessionDep, SettingsDep, department_scope, require_roles
+from server.api.responses import UNPROCESSABLE
 from server.api.routes.followups import raise_http
 from server.errors import HallError
 from server.models import User
@@ -22,7 +23,7 @@ from server.services.rollups import exclude_rating, local_day
 from server.settings import ServerSettings
 from server.timeutil import utcnow
 
-router = APIRouter(tags=["ratings"])
+router = APIRouter(tags=["ratings"], responses=UNPROCESSABLE)
 
 Reader = Annotated[User, require_roles(*READERS)]
 MAX_RANGE_DAYS = 3 * 366
@@ -128,7 +129,7 @@ def get_misuse(
 
 @router.post("/api/v1/ratings/{rating_id}/exclude")
 def exclude(
-    rating_id: int,
+    rating_id: RowId,
     body: ExcludeIn,
     session: SessionDep,
     settings: SettingsDep,

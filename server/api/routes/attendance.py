@@ -9,10 +9,11 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import col, select
 
 from server.api.deps import READERS, SessionDep, SettingsDep, department_scope, require_roles
+from server.api.responses import UNPROCESSABLE
 from server.models import Officer, Punch, User, Window
 from server.services.periods import PeriodError, parse_bound
 
-router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"])
+router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"], responses=UNPROCESSABLE)
 
 
 @router.get("/punches")

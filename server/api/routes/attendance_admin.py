@@ -12,7 +12,16 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.api.deps import READERS, SessionDep, SettingsDep, department_scope, require_roles
+from server.api.deps import (
+    DB_INT_MAX,
+    READERS,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    department_scope,
+    require_roles,
+)
+from server.api.responses import UNPROCESSABLE
 from server.errors import ConflictError, ForbiddenError, HallError, NotFoundError
 from server.models import LeaveRequest, MakeupRequest, Officer, User
 from server.models.attendance_rules import LeaveType, RequestStatus
@@ -33,7 +42,7 @@ from server.services.attendance.summary import day_row, monthly_summary, weekly_
 from server.services.attendance.unstaffed import unstaffed_windows
 from server.timeutil import utcnow
 
-router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"])
+router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"], responses=UNPROCESSABLE)
 
 Reader = Annotated[User, require_roles(*READERS)]
 Approver = Annotated[User, require_roles(Role.ADMIN, Role.SUPERVISOR)]
@@ -69,7 +78,7 @@ class MakeupIn(BaseModel):
     staff_no: str
     punched_at: datetime
     reason: Annotated[str, Field(min_length=1, max_length=500)]
-    window: int | None = None
+    window: Annotated[int, Field(ge=1, le=DB_INT_MAX)] | None = None
 
 
 class ScheduleIn(BaseModel):
@@ -244,7 +253,7 @@ def post_leave(session: SessionDep, settings: SettingsDep, user: Approver, body:
 
 
 @router.post("/leave/{leave_id}/{decision}")
-def decide_leave(session: SessionDep, user: Approver, leave_id: int, decision: str) -> dict[str, Any]:
+def decide_leave(session: SessionDep, user: Approver, leave_id: RowId, decision: str) -> dict[str, Any]:
     """Approve or reject a pending leave."""
     approve = _decision(decision)
     with _translated():
@@ -280,7 +289,7 @@ def post_makeup(
 
 
 @router.post("/makeup/{makeup_id}/{decision}")
-def decide_makeup(session: SessionDep, user: Approver, makeup_id: int, decision: str) -> dict[str, Any]:
+def decide_makeup(session: SessionDep, user: Approver, makeup_id: RowId, decision: str) -> dict[str, Any]:
     """Approve (it becomes a punch) or reject a pending make-up punch."""
     approve = _decision(decision)
     with _translated():

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, 
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api.deps import (
+    DB_INT_MAX,
     DEMO_SECRET,
     READERS,
     SessionDep,
@@ -22,6 +23,7 @@ from server.api.deps import (
     get_user,
     require_roles,
 )
+from server.api.responses import UNPROCESSABLE
 from server.errors import ConflictError, ForbiddenError, NotFoundError
 from server.models import Officer, User
 from server.models.cases import Case, CaseStatus
@@ -33,7 +35,7 @@ from server.services.workday_overrides import calendar_from_settings
 from server.services.workdays import CalendarError
 from server.timeutil import utcnow
 
-router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=UNPROCESSABLE)
 
 
 class _Strict(BaseModel):
@@ -216,7 +218,7 @@ def list_cases(
     warning: svc.Warning | None = None,
     department: str | None = None,
     officer: str | None = None,
-    window: int | None = None,
+    window: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> dict[str, Any]:
     """Cases by status, warning colour, department (code), first officer (staff no) and window number."""

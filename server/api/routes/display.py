@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server.api.deps import SessionDep, SettingsDep
+from server.api.deps import RowId, SessionDep, SettingsDep
 from server.repo import queue as queue_repo
 from server.services import notify
 from server.services.queue import QueueRules
@@ -119,7 +119,7 @@ async def display_events(
 
 
 @router.get("/api/v1/display/audio/{call_id}.wav", response_class=FileResponse)
-def call_audio(call_id: int, session: SessionDep) -> FileResponse:
+def call_audio(call_id: RowId, session: SessionDep) -> FileResponse:
     """The spoken announcement of one call (Mandarin, espeak-ng), generated on first request."""
     call = queue_repo.call_by_id(session, call_id)
     if call is None:

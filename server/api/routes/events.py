@@ -10,10 +10,11 @@ from fastapi import APIRouter, HTTPException, Request, status
 
 from common.events import MAX_BATCH_EVENTS, BatchResult
 from server.api.deps import DeviceDep, SessionDep, SettingsDep
+from server.api.responses import UNPROCESSABLE
 from server.services.ingest import ingest_batch
 from server.timeutil import utcnow
 
-router = APIRouter(prefix="/api/v1", tags=["events"])
+router = APIRouter(prefix="/api/v1", tags=["events"], responses=UNPROCESSABLE)
 
 
 def _parse_batch(body: bytes) -> tuple[list[Any], datetime | None]:

@@ -11,7 +11,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from server.api.deps import DEMO_SECRET, READERS, SessionDep, SettingsDep, require_roles
+from server.api.deps import DB_INT_MAX, DEMO_SECRET, READERS, RowId, SessionDep, SettingsDep, require_roles
+from server.api.responses import UNPROCESSABLE
 from server.errors import ConflictError, ForbiddenError, HallError, NotFoundError
 from server.models import Followup, User
 from server.models.followups import FollowupStatus
@@ -21,7 +22,7 @@ from server.services.rollups import local_day
 from server.settings import ServerSettings
 from server.timeutil import utcnow
 
-router = APIRouter(tags=["followups"])
+router = APIRouter(tags=["followups"], responses=UNPROCESSABLE)
 
 Reader = Annotated[User, require_roles(*READERS, Role.OFFICER)]
 Actor = Annotated[User, require_roles(*READERS)]
@@ -83,7 +84,7 @@ class ComplaintIn(BaseModel):
 
     channel: svc.ComplaintChannel
     content: Text
-    window: int | None = None
+    window: Annotated[int, Field(ge=1, le=DB_INT_MAX)] | None = None
     staff_no: Annotated[str, Field(max_length=32)] | None = None
     department: Annotated[str, Field(max_length=32)] | None = None
     assignee: Annotated[str, Field(max_length=64)] = ""
@@ -113,7 +114,7 @@ def list_followups(
 
 @router.get("/api/v1/followups/{followup_id}")
 def get_followup(
-    followup_id: int, session: SessionDep, settings: SettingsDep, user: Reader
+    followup_id: RowId, session: SessionDep, settings: SettingsDep, user: Reader
 ) -> dict[str, Any]:
     """One follow-up with its notes history."""
     followup = _run(lambda: svc.get_followup(session, followup_id, user))
@@ -126,7 +127,7 @@ def _detail(session: Session, settings: ServerSettings, followup: Followup) -> d
 
 @router.post("/api/v1/followups/{followup_id}/verify")
 def verify(
-    followup_id: int, body: NoteIn, session: SessionDep, settings: SettingsDep, user: Actor
+    followup_id: RowId, body: NoteIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """Record the verification (核实) of a bad review."""
     return _detail(session, settings, _run(lambda: svc.verify(session, followup_id, user, body.note)))
@@ -134,7 +135,7 @@ def verify(
 
 @router.post("/api/v1/followups/{followup_id}/rectify")
 def rectify(
-    followup_id: int, body: NoteIn, session: SessionDep, settings: SettingsDep, user: Actor
+    followup_id: RowId, body: NoteIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """Record the rectification (整改) measures."""
     return _detail(session, settings, _run(lambda: svc.rectify(session, followup_id, user, body.note)))
@@ -142,7 +143,7 @@ def rectify(
 
 @router.post("/api/v1/followups/{followup_id}/close")
 def close(
-    followup_id: int, body: CloseIn, session: SessionDep, settings: SettingsDep, user: Actor
+    followup_id: RowId, body: CloseIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """Close with the callback (回访) result."""
     followup = _run(lambda: svc.close(session, followup_id, user, body.callback_result, body.note))
@@ -151,7 +152,7 @@ def close(
 
 @router.post("/api/v1/followups/{followup_id}/note")
 def note(
-    followup_id: int, body: NoteIn, session: SessionDep, settings: SettingsDep, user: Actor
+    followup_id: RowId, body: NoteIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """Append a note to the history."""
     return _detail(session, settings, _run(lambda: svc.add_note(session, followup_id, user, body.note)))
@@ -159,7 +160,7 @@ def note(
 
 @router.post("/api/v1/followups/{followup_id}/appeal")
 def appeal(
-    followup_id: int, body: AppealIn, session: SessionDep, settings: SettingsDep, user: Actor
+    followup_id: RowId, body: AppealIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """The unit appeals (申诉) the bad review with evidence."""
     return _detail(session, settings, _run(lambda: svc.appeal(session, followup_id, user, body.evidence)))
@@ -167,7 +168,7 @@ def appeal(
 
 @router.post("/api/v1/followups/{followup_id}/appeal/decide")
 def decide_appeal(
-    followup_id: int, body: DecisionIn, session: SessionDep, settings: SettingsDep, user: Actor
+    followup_id: RowId, body: DecisionIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """A supervisor upholds (rating leaves the statistics) or rejects (rating stays counted) an appeal."""
     tz = ZoneInfo(settings.timezone)
@@ -212,7 +213,7 @@ def list_complaints(
 
 @router.post("/api/v1/complaints/{complaint_id}/answer")
 def answer_complaint(
-    complaint_id: int, body: AnswerIn, session: SessionDep, settings: SettingsDep, user: Actor
+    complaint_id: RowId, body: AnswerIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """Record the answer given to the complainant."""
     complaint = _run(lambda: svc.answer_complaint(session, complaint_id, user, body.answer))

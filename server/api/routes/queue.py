@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api.deps import READERS, DeviceDep, SessionDep, SettingsDep, department_scope, require_roles
+from server.api.responses import UNPROCESSABLE
 from server.errors import ConflictError, ForbiddenError, HallError, NotFoundError
 from server.models import Device, User, Window
 from server.models.devices import DeviceKind
@@ -17,7 +18,7 @@ from server.services.queue import QueueRules
 from server.services.queue_estimate import queue_stats, ticket_view
 from server.timeutil import utcnow
 
-router = APIRouter(prefix="/api/v1/queue", tags=["queue"])
+router = APIRouter(prefix="/api/v1/queue", tags=["queue"], responses=UNPROCESSABLE)
 
 
 def http_error(err: HallError) -> HTTPException:

@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, status
 
 from server.api.deps import READERS, SessionDep, SettingsDep, department_scope, require_roles
+from server.api.responses import UNPROCESSABLE
 from server.models import User
 from server.services.periods import PeriodError, parse_bound
 from server.services.ratings import GroupBy, rating_summary
 
-router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"])
+router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"], responses=UNPROCESSABLE)
 
 
 @router.get("/summary")

@@ -8,7 +8,7 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 
 class MarkKind(StrEnum):
@@ -27,13 +27,27 @@ class MarkKind(StrEnum):
 NOTICE_KINDS = frozenset({MarkKind.LATE, MarkKind.EARLY_LEAVE, MarkKind.ABSENT_HALF, MarkKind.ABSENT_DAY})
 
 
+def _wall_clock(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("period times are hall-local wall-clock times, without a UTC offset")
+    return value
+
+
+# A hall-local time of day such as 09:00; the schema says so (JSON Schema's "time" demands an offset).
+WallTime = Annotated[
+    time,
+    AfterValidator(_wall_clock),
+    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$"}),
+]
+
+
 class Period(BaseModel):
     """One working period of a day, e.g. 9:00-12:00; two punches (in and out) are due."""
 
     model_config = ConfigDict(extra="forbid")
 
-    start: time
-    end: time
+    start: WallTime
+    end: WallTime
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
