@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_BATCH_EVENTS = 500
 
@@ -26,6 +26,8 @@ class EventKind(StrEnum):
 # Rating levels of the national 好差评 scheme; 4 and 5 are bad reviews (差评).
 LEVEL_NAMES = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
 BAD_LEVELS = frozenset({4, 5})
+# A contactless card UID: 4, 7 or 10 bytes (ISO 14443), 8 (FeliCa, ISO 15693), as hex.
+BADGE_UID_PATTERN = r"^(?:[0-9A-F]{2}){4,10}$"
 
 
 class _Payload(BaseModel):
@@ -47,11 +49,24 @@ class RatingPayload(_Payload):
 
 
 class PunchPayload(_Payload):
-    """A fingerprint clock-in or clock-out: the reader's page and match score."""
+    """A clock-in or clock-out: a fingerprint (reader page, match score) or a staff badge (its UID)."""
 
-    page: Annotated[int, Field(ge=0, le=65535)]
+    page: Annotated[int, Field(ge=0, le=65535)] | None = None
     score: Annotated[int, Field(ge=0)] = 0
     officer_staff_no: str | None = None
+    badge_uid: Annotated[str, Field(pattern=BADGE_UID_PATTERN)] | None = None
+
+    @field_validator("badge_uid", mode="before")
+    @classmethod
+    def _upper_uid(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PunchPayload:
+        # Agents before badges always send a page; a punch has exactly one source.
+        if (self.page is None) == (self.badge_uid is None):
+            raise ValueError("a punch needs either a fingerprint page or a badge_uid, not both")
+        return self
 
 
 class DeviceStatusPayload(_Payload):

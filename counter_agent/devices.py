@@ -6,13 +6,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from counter_agent.settings import AgentSettings
 from kiosk.devices.errors import DeviceError
 from kiosk.devices.fingerprint.driver import EnrollStep, FingerprintReader
 from kiosk.devices.fingerprint.errors import ConfirmationError, FingerNotFoundError, NoFingerError
 from kiosk.devices.keypad.keymap import KeyMap
 from kiosk.devices.keypad.reader import KeypadReader, KeyPress
 from kiosk.devices.keypad.sources import EvdevSource, StreamSource, open_source
-from kiosk.devices.supervisor import DeviceSupervisor, StateCallback
+from kiosk.devices.printer import PrinterNotReadyError, TicketPrinter
+from kiosk.devices.supervisor import DeviceState, DeviceSupervisor, StateCallback
 
 log = logging.getLogger(__name__)
 
@@ -147,3 +149,30 @@ class FingerprintStation:
             finally:
                 # The enrolled finger may still rest on the sensor: only a new placement counts.
                 self._finger_on = True
+
+
+def receipt_printer(
+    url: str, settings: AgentSettings, on_change: StateCallback
+) -> DeviceSupervisor[TicketPrinter]:
+    """The window's receipt printer, kept open (and its paper checked) by a supervisor."""
+
+    def open_printer() -> TicketPrinter:
+        printer = TicketPrinter(url, baud=settings.printer_baud, encoding=settings.printer_encoding)
+        printer.open()
+        return printer
+
+    return DeviceSupervisor(
+        "printer",
+        "printer",
+        open_printer,
+        check_fn=lambda p: p.check_ready(),
+        on_change=on_change,
+        close_fn=lambda p: p.close(),
+        classify=_printer_state,
+        check_interval_s=5.0,
+    )
+
+
+def _printer_state(err: DeviceError) -> DeviceState:
+    # Out of paper or cover open: the printer is there and answers, but cannot print.
+    return DeviceState.DEGRADED if isinstance(err, PrinterNotReadyError) else DeviceState.UNAVAILABLE

@@ -36,6 +36,8 @@ async def run_agent(settings: AgentSettings) -> None:
             ("rating", settings.rating_keypad_url),
             ("caller", settings.caller_keypad_url),
             ("fingerprint", settings.fingerprint_url),
+            ("printer", settings.printer_url),
+            ("badge", settings.badge_reader),
         )
         if url == SIMULATED
     }
@@ -44,6 +46,7 @@ async def run_agent(settings: AgentSettings) -> None:
         "rating": settings.rating_keypad_url,
         "caller": settings.caller_keypad_url,
         "fingerprint": settings.fingerprint_url,
+        "printer": settings.printer_url,
     }
     if sims is not None:
         urls.update(sims.start(wanted))

@@ -1,4 +1,4 @@
-"""The window's roster (officers, fingerprint pages, items), fetched from the server and cached offline."""
+"""The window's roster (officers, fingerprint pages, badges, items), fetched and cached offline."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class Roster:
     items: list[dict[str, Any]] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
     pages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    badges: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, window_number: int, data: dict[str, Any]) -> Roster:
@@ -36,6 +37,7 @@ class Roster:
             items=list(data.get("items", [])),
             posts=list(data.get("posts", [])),
             pages={int(f["page"]): f for f in data.get("fingerprints", [])},
+            badges={str(b["uid"]).upper(): b for b in data.get("badges", [])},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -45,11 +47,19 @@ class Roster:
             "items": self.items,
             "posts": self.posts,
             "fingerprints": list(self.pages.values()),
+            "badges": list(self.badges.values()),
         }
 
     def officer_for_page(self, page: int) -> Officer | None:
         """The officer enrolled on this reader's page, if known."""
         entry = self.pages.get(page)
+        if entry is None:
+            return None
+        return Officer(entry["staff_no"], entry["name"], self.role_of(entry["staff_no"]))
+
+    def officer_for_badge(self, uid: str) -> Officer | None:
+        """The officer an active badge belongs to, if this window knows it."""
+        entry = self.badges.get(uid.upper())
         if entry is None:
             return None
         return Officer(entry["staff_no"], entry["name"], self.role_of(entry["staff_no"]))
@@ -60,7 +70,7 @@ class Roster:
 
     def profile(self, staff_no: str) -> dict[str, Any]:
         """Public details for the window display (亮身份)."""
-        for entry in [*self.posts, *self.pages.values()]:
+        for entry in [*self.posts, *self.pages.values(), *self.badges.values()]:
             if entry.get("staff_no") == staff_no:
                 return entry
         return {"staff_no": staff_no}

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +22,9 @@ from common.events import (
     HeartbeatPayload,
     new_event,
 )
-from counter_agent.devices import FingerprintStation, run_keypad
+from counter_agent.badge import NO_PAGE, SIM_READER, BadgeStation, badge_punch_event, mask_uid
+from counter_agent.casework import CaseDesk
+from counter_agent.devices import FingerprintStation, receipt_printer, run_keypad
 from counter_agent.effects import device_status_event, to_event
 from counter_agent.outbox import Outbox, OutboxError
 from counter_agent.queue_client import QueueClient, QueueUnavailable
@@ -32,7 +35,8 @@ from counter_agent.settings import SIMULATED, AgentSettings
 from kiosk.devices.errors import DeviceError
 from kiosk.devices.keypad.keymap import Key, KeyMap
 from kiosk.devices.keypad.reader import KeyPress
-from kiosk.devices.supervisor import DeviceState
+from kiosk.devices.printer import TicketPrinter
+from kiosk.devices.supervisor import DeviceState, DeviceSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +90,15 @@ class Agent:
             base_url=settings.server_url,
             headers={"Authorization": f"Bearer {settings.device_key.get_secret_value()}"},
             timeout=httpx.Timeout(10.0, connect=3.0),
-            verify=str(settings.ca_file) if settings.ca_file else True,
+            verify=ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else True,
         )
         self.sender = Sender(self.outbox, self.client)
         self.queue = QueueClient(self.client)
+        self.printer: DeviceSupervisor[TicketPrinter] | None = None
+        printer_url = self.device_urls.get("printer", "")
+        if printer_url and printer_url != SIMULATED:
+            self.printer = receipt_printer(printer_url, settings, self.on_device_change)
+        self.cases = CaseDesk(self.client, self.printer)
         self._lock = asyncio.Lock()
         self.fingerprint: FingerprintStation | None = None
         url = self.device_urls.get("fingerprint", "")
@@ -97,6 +106,10 @@ class Agent:
             self.fingerprint = FingerprintStation(
                 url, settings.fingerprint_baud, self.on_finger, self.on_unknown_finger, self.on_device_change
             )
+        self.badge: BadgeStation | None = None
+        if settings.badge_reader:
+            wanted = SIM_READER if settings.badge_reader == SIMULATED else settings.badge_reader
+            self.badge = BadgeStation(wanted, self.on_badge, self.on_device_change)
 
     # -- recording ---------------------------------------------------------
     async def record(self, event: EdgeEvent) -> None:
@@ -166,6 +179,25 @@ class Agent:
         for effect in effects:
             if isinstance(effect, PunchEffect):
                 self.notify(f"{officer.name} {'签到' if effect.clock_in else '签退'}成功")
+
+    async def on_badge(self, uid: str) -> None:
+        """A badge tapped on the reader: clock its officer in or out as a finger would."""
+        officer = self.roster.officer_for_badge(uid)
+        if officer is None and await self.refresh_roster():
+            officer = self.roster.officer_for_badge(uid)  # issued since the last roster fetch
+        if officer is None:
+            self.notify(f"工作证（{mask_uid(uid)}）未登记或已注销，请联系管理员")
+            return
+        async with self._lock:
+            effects = self.session.punch(officer, NO_PAGE, 0, time.time())
+            for effect in effects:
+                if isinstance(effect, PunchEffect):
+                    await self.record(
+                        badge_punch_event(effect, uid, self.settings.device_id, self.settings.window)
+                    )
+        for effect in effects:
+            if isinstance(effect, PunchEffect):
+                self.notify(f"{officer.name} 刷卡{'签到' if effect.clock_in else '签退'}成功")
 
     async def on_unknown_finger(self) -> None:
         """A finger that is not enrolled on this reader."""
@@ -250,6 +282,28 @@ class Agent:
             await self._queue("finish")
         self.session.finish(time.time())
         self.notify("办理结束，请对本次服务进行评价")
+
+    async def accept_case(self, item_code: str, id_number: str, name: str, on_spot: bool) -> dict[str, Any]:
+        """Accept a case for the citizen being served, link it to the service, print the receipt if due."""
+        service = self.session.service
+        if service is None or self.session.state is not WindowState.SERVING:
+            raise SessionError("请在办理过程中受理办件")
+        staff_no = self._staff_no() or service.officer.staff_no
+        case = await self.cases.accept(item_code, staff_no, id_number, name, service.ticket_no, on_spot)
+        async with self._lock:
+            if self.session.service is service:
+                self.session.set_case(case["case_no"])
+        message = f"已受理办件 {case['case_no']}"
+        if case.get("receipt"):
+            message += "；" + await self.cases.print_receipt(case["receipt"])
+        self.notify(message)
+        return {"case": case, "message": message}
+
+    async def supplement_case(self, case_no: str, missing: list[str]) -> dict[str, Any]:
+        """Request the missing materials of a case, told once and completely (一次性告知)."""
+        case = await self.cases.supplement(case_no, missing, self._staff_no())
+        self.notify(f"办件 {case_no} 已一次性告知补正材料：{'、'.join(missing)}")
+        return {"case": case}
 
     async def staff_action(self, key: Key) -> None:
         """A console button; raises SessionError when not possible now."""
@@ -360,6 +414,10 @@ class Agent:
                 )
         if self.fingerprint is not None:
             tasks.append(asyncio.create_task(self.fingerprint.run(), name="fingerprint"))
+        if self.printer is not None:
+            tasks.append(asyncio.create_task(self.printer.run(), name="printer"))
+        if self.badge is not None:
+            tasks.append(asyncio.create_task(self.badge.run(), name="badge"))
         return tasks
 
     async def run(self, extra: list[asyncio.Task[Any]] | None = None) -> None:

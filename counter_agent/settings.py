@@ -28,6 +28,12 @@ class AgentSettings(BaseSettings):
     caller_keypad_url: str = ""
     fingerprint_url: str = ""
     fingerprint_baud: int = 57600
+    # "" = no badge reader; "sim" = a virtual card on pcscd's vpcd reader; else a reader name or pattern.
+    badge_reader: str = ""
+    badge_sim_port: int = Field(default=35963, ge=1, le=65535)  # vpcd's port of "Virtual PCD 00 00"
+    printer_url: str = ""
+    printer_baud: int = 9600
+    printer_encoding: str = "gb18030"
     rating_keymap: dict[str, str] = Field(default_factory=dict)
     rating_keys_reversed: bool = False
     rating_timeout_s: float = Field(default=30.0, gt=0)

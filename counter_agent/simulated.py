@@ -12,6 +12,8 @@ from counter_agent.roster import Roster
 from kiosk.devices.fingerprint.simulator import FingerprintSimulator
 from kiosk.devices.keypad.keymap import Key, KeyMap
 from kiosk.devices.keypad.simulator import KeypadSimulator
+from kiosk.devices.pcsc import MIFARE_1K_ATR, VirtualCard
+from kiosk.devices.printer.simulator import PrinterSimulator
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,8 @@ class SimulatedDevices:
         self.fingerprint: FingerprintSimulator | None = None
         self.rating: KeypadSimulator | None = None
         self.caller: KeypadSimulator | None = None
+        self.badge: VirtualCard | None = None
+        self.printer: PrinterSimulator | None = None
         # A stable name for the reader's pty, like /dev/serial/by-id/...: a replug makes a new pty.
         self._links = Path(tempfile.mkdtemp(prefix="hall-sim-"))
         self._fingerprint_link = self._links / "fingerprint"
@@ -36,6 +40,9 @@ class SimulatedDevices:
             self.fingerprint = FingerprintSimulator()
             self._fingerprint_link.symlink_to(self.fingerprint.start())
             urls["fingerprint"] = str(self._fingerprint_link)
+        if "printer" in wanted:
+            self.printer = PrinterSimulator()
+            urls["printer"] = self.printer.start()
         if "rating" in wanted:
             self.rating = KeypadSimulator(KeyMap.rating())
             urls["rating"] = self.rating.start()
@@ -46,9 +53,11 @@ class SimulatedDevices:
 
     def stop(self) -> None:
         """Stop every simulator."""
-        for sim in (self.fingerprint, self.rating, self.caller):
+        for sim in (self.fingerprint, self.rating, self.caller, self.printer):
             if sim is not None:
                 sim.stop()
+        if self.badge is not None:
+            self.badge.remove()
         shutil.rmtree(self._links, ignore_errors=True)
 
     def unplug(self, name: str) -> bool:
@@ -87,6 +96,23 @@ class SimulatedDevices:
         await asyncio.sleep(hold_s)
         sim.lift_finger()
         return page is not None
+
+    def present_badge(self, uid_hex: str, vpcd_port: int) -> None:
+        """Put a virtual badge with this UID on pcscd's vpcd reader (blocking; PcscError if no pcscd)."""
+        uid = bytes.fromhex(uid_hex)
+        if self.badge is None:
+            # Made on first use: the vpcd reader belongs to pcscd, not to this process.
+            self.badge = VirtualCard(uid=uid, atr=MIFARE_1K_ATR, port=vpcd_port)
+        self.badge.remove()  # another UID is another card: the old one leaves first
+        self.badge.uid = uid
+        self.badge.insert()
+
+    def remove_badge(self) -> bool:
+        """Take the virtual badge off the reader; False when none was ever presented."""
+        if self.badge is None:
+            return False
+        self.badge.remove()
+        return True
 
     def press(self, key: Key) -> bool:
         """Press a key on the rating keypad (ratings) or the caller keys (staff actions)."""

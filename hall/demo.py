@@ -58,6 +58,7 @@ def write_agent_config(var_dir: Path, window: int, key: str, server_url: str, ht
                 'rating_keypad_url = "sim"',
                 'caller_keypad_url = "sim"',
                 'fingerprint_url = "sim"',
+                'printer_url = "sim"',
                 "rating_timeout_s = 8",
                 "heartbeat_s = 5",
                 f"http_port = {http_port}",
@@ -106,13 +107,14 @@ def run_demo(var_dir: Path, duration_s: float = 0, port: int = 8600, windows: in
     with ProcessGroup(var_dir / "logs", env) as group:
         server = group.start("server", "server")
         wait_http(f"{server_url}/healthz", 60, server)
-        agent_urls = []
+        agents = []
         for n in range(1, windows + 1):
             http_port = port + 10 + n
             config = write_agent_config(var_dir, n, keys[f"agent-w{n}"], server_url, http_port)
-            agent = group.start(f"agent-w{n}", "agent", "--config", str(config))
-            agent_urls.append(f"http://127.0.0.1:{http_port}")
-            wait_http(f"{agent_urls[-1]}/state", 30, agent)
+            agents.append((group.start(f"agent-w{n}", "agent", "--config", str(config)), http_port))
+        agent_urls = [f"http://127.0.0.1:{http_port}" for _, http_port in agents]
+        for (agent, _), url in zip(agents, agent_urls, strict=True):
+            wait_http(f"{url}/state", 30, agent)
         kiosk_port = port + 100
         kiosk_config = write_kiosk_config(var_dir, keys["kiosk-1"], server_url, kiosk_port)
         kiosk = group.start("kiosk", "kiosk", "--config", str(kiosk_config))

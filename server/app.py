@@ -9,9 +9,11 @@ from fastapi import FastAPI
 
 from server.api.routes import (
     analytics,
+    appointments,
     attendance,
     attendance_admin,
     auth,
+    badges,
     cases,
     devices,
     display,
@@ -34,6 +36,7 @@ ROUTERS = (
     events,
     edge,
     enrollments,
+    badges,
     devices,
     ratings,
     analytics,
@@ -41,6 +44,7 @@ ROUTERS = (
     attendance,
     attendance_admin,
     tickets,
+    appointments,
     queue,
     display,
     cases,

@@ -1,5 +1,6 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
+from server.models.appointments import Appointment, AppointmentSlot
 from server.models.attendance import FingerprintEnrollment, Punch
 from server.models.attendance_rules import (
     AttendanceAudit,
@@ -9,6 +10,7 @@ from server.models.attendance_rules import (
     OfficerSchedule,
 )
 from server.models.audit import AuditEntry
+from server.models.badges import Badge, BadgePunch
 from server.models.cases import Case, CaseEvent
 from server.models.devices import Device, DeviceState, DeviceStatusChange
 from server.models.enrollment import EnrollmentRequest
@@ -20,9 +22,13 @@ from server.models.registry import Department, Officer, PostAssignment, ServiceI
 from server.models.users import User
 
 __all__ = [
+    "Appointment",
+    "AppointmentSlot",
     "AttendanceAudit",
     "AttendanceConfig",
     "AuditEntry",
+    "Badge",
+    "BadgePunch",
     "Case",
     "CaseEvent",
     "Complaint",

@@ -22,7 +22,7 @@ from server.repo import devices as device_repo
 from server.repo import followups as followup_repo
 from server.repo import registry
 from server.repo.bulk import insert_ignore
-from server.services import enrollment, followups, rollups
+from server.services import badges, enrollment, followups, rollups
 from server.services.followups import FollowupPolicy
 from server.timeutil import to_db
 
@@ -106,8 +106,14 @@ def _apply_punches(ctx: ApplyContext, pairs: list[Pair]) -> None:
     if window is None or window.id is None:
         return
     payloads: list[tuple[EdgeEvent, PunchPayload]] = list(pairs)
-    enrolled = registry.enrolled_officers(ctx.session, ctx.device.device_id, {p.page for _, p in payloads})
+    by_badge = [(e, p) for e, p in payloads if p.badge_uid is not None]
+    if by_badge:
+        badges.record_punches(ctx.session, ctx.device.device_id, window.id, by_badge, ctx.reject)
+    pages = {p.page for _, p in payloads if p.page is not None}
+    enrolled = registry.enrolled_officers(ctx.session, ctx.device.device_id, pages)
     for event, p in payloads:
+        if p.page is None:
+            continue  # a badge punch, recorded above
         officer_id = enrolled.get(p.page)
         if officer_id is None:
             ctx.reject(

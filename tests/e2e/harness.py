@@ -140,12 +140,11 @@ class AgentClient:
         """Wait until the window is in ``state``."""
         return eventually(lambda: (s := self.state())["state"] == state and s, timeout_s)  # type: ignore[no-any-return]
 
-    def wait_devices(self, timeout_s: float = 20.0) -> None:
-        """Wait until all three simulated devices are open."""
+    def wait_devices(self, timeout_s: float = 20.0, count: int = 4) -> None:
+        """Wait until ``count`` simulated devices are open."""
         eventually(
             lambda: (
-                all(d["state"] == "ok" for d in self.state()["devices"].values())
-                and len(self.state()["devices"]) == 3
+                len(d := self.state()["devices"]) == count and all(v["state"] == "ok" for v in d.values())
             ),
             timeout_s,
         )

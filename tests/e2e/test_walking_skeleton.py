@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,3 +134,48 @@ def test_enrolment_started_from_the_server(running: RunningHall) -> None:
     assert agent.wait_state("staffed")["officer"]["staff_no"] == "SJ002"
     punches = eventually(lambda: running.get("/api/v1/attendance/punches", staff_no="SJ002")["punches"])
     assert punches[0]["window"] == 5
+
+
+def test_case_accepted_at_the_window_with_receipt_supplement_and_rating(running: RunningHall) -> None:
+    agent = AgentClient(running.start_agent(1, printer_url="sim"))
+    agent.wait_devices()
+    eventually(lambda: agent.state()["posts"])
+    agent.finger("GA001")
+    agent.wait_state("staffed")
+    running.take_ticket("GA01")
+    agent.key("NEXT")
+    agent.wait_state("calling")
+    time.sleep(HUMAN_PAUSE_S)
+    agent.key("NEXT")
+    agent.wait_state("serving")
+    r = agent.http.post(
+        "/cases", json={"item_code": "GA01", "id_number": "11010519491231002X", "name": "张三"}
+    )
+    assert r.status_code == 200, r.text
+    case = r.json()["case"]
+    assert "受理回单已打印" in r.json()["message"]
+    assert (
+        case["first_officer"]["staff_no"] == "GA001"
+        and case["applicant"]["id_masked"] == "110***********002X"
+    )
+    printed = eventually(lambda: agent.http.get("/sim/printer/tickets").json()["tickets"])
+    assert case["case_no"] in printed[0] and "110***********002X" in printed[0]
+    assert "11010519491231002X" not in printed[0]
+    r = agent.http.post(f"/cases/{case['case_no']}/supplement", json={"missing": ["户口簿原件"]})
+    assert r.status_code == 200 and r.json()["case"]["status"] == "supplement"
+    again = agent.http.post(f"/cases/{case['case_no']}/supplement", json={"missing": ["照片"]})
+    assert again.status_code == 409 and "一次性告知" in again.json()["detail"]
+    time.sleep(HUMAN_PAUSE_S)
+    agent.key("FINISH")
+    agent.wait_state("awaiting_rating")
+    time.sleep(HUMAN_PAUSE_S)
+    agent.key("RATE_1")
+    agent.wait_state("staffed")
+    path = running.database_url.removeprefix("sqlite:///")
+
+    def rated_case() -> object:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT case_no, ticket_no FROM rating").fetchall()
+
+    (row,) = eventually(rated_case)
+    assert row[0] == case["case_no"] and row[1] is not None
