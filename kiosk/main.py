@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,  # python-escpos installs a root handler on import
     )
     try:
         settings = get_kiosk_settings(args.config)

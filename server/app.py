@@ -26,6 +26,7 @@ from server.api.routes import (
     ratings,
     tickets,
 )
+from server.api.responses import UNPROCESSABLE
 from server.db import make_engine
 from server.settings import ServerSettings, get_settings
 from server.web import pages as web_pages
@@ -71,6 +72,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     for module in ROUTERS:
-        app.include_router(module.router)
+        # Every route may answer 422 with field errors or with a rule's message: document both.
+        app.include_router(module.router, responses=UNPROCESSABLE)
     web_pages.install(app)
     return app

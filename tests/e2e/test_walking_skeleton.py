@@ -56,6 +56,7 @@ def test_keypad_press_and_fingerprint_punch_reach_the_server(running: RunningHal
         "rating": "ok",
         "caller": "ok",
         "fingerprint": "ok",
+        "printer": "ok",
     }
 
 

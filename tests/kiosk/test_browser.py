@@ -78,7 +78,7 @@ def test_ticket_without_card(rig: KioskRig, page: Any) -> None:
     page.click("#btn-take")
     shown = ticket_on_screen(page)
     assert re.fullmatch(r"B\d{3}", shown["number"]) and shown["item"] == "户口迁移"
-    page.wait_for_selector("#ticket-print:has-text('请取走号票')")
+    page.wait_for_selector("#ticket-print:has-text('请取走号票')", timeout=30_000)
     assert page.locator("#ticket-priority").is_hidden()
     shot(page, "ticket")
 
@@ -182,7 +182,7 @@ def test_paper_out_keeps_the_number_and_prints_it_later(rig: KioskRig, page: Any
     assert rig.printed() == [] and rig.health()["unprinted"] == 1
 
     rig.sim("POST", "/sim/printer/fault", name="paper_out", on=False)
-    page.wait_for_selector("#ticket-print:has-text('请取走号票')")
+    page.wait_for_selector("#ticket-print:has-text('请取走号票')", timeout=30_000)
     (printed,) = eventually(rig.printed)
     assert_printed_as_shown(printed, shown)
     assert rig.health()["unprinted"] == 0
