@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from server.api.responses import UNPROCESSABLE
 from server.api.routes import (
     analytics,
     appointments,
@@ -26,7 +27,6 @@ from server.api.routes import (
     ratings,
     tickets,
 )
-from server.api.responses import UNPROCESSABLE
 from server.db import make_engine
 from server.settings import ServerSettings, get_settings
 from server.web import pages as web_pages
