@@ -21,6 +21,7 @@ from server.models import Device, EdgeEventRecord, Window
 from server.repo import devices as device_repo
 from server.repo.bulk import insert_ignore
 from server.services.apply import ApplyContext, apply_events
+from server.services.followups import FollowupPolicy
 from server.timeutil import to_db
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def ingest_batch(
     raw_events: list[Any],
     received_at: datetime,
     sent_at: datetime | None,
+    policy: FollowupPolicy | None = None,
 ) -> BatchResult:
     """Apply a batch from one authenticated device; each event has exactly one effect however often sent."""
     window = session.get(Window, device.window_id) if device.window_id is not None else None
@@ -102,7 +104,13 @@ def ingest_batch(
     table = EdgeEventRecord.__table__  # type: ignore[attr-defined]
     inserted = insert_ignore(session, table, rows, ["id"], "id")
     fresh = [v for v in valid if str(v.event.id) in inserted]
-    ctx = ApplyContext(session=session, device=device, window=window, received_at=received_at)
+    ctx = ApplyContext(
+        session=session,
+        device=device,
+        window=window,
+        received_at=received_at,
+        policy=policy or FollowupPolicy(),
+    )
     rejections = apply_events(ctx, [(v.event, v.payload) for v in fresh])
     for reason, ids in _group(rejections).items():
         session.execute(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from common.events import MAX_BATCH_EVENTS, BatchResult
 from server.api.deps import DeviceDep, SessionDep, SettingsDep
 from server.api.responses import UNPROCESSABLE
+from server.services.followups import FollowupPolicy
 from server.services.ingest import ingest_batch
 from server.timeutil import utcnow
 
@@ -78,4 +79,4 @@ async def post_events(
             status.HTTP_413_CONTENT_TOO_LARGE, f"body larger than {settings.max_body_bytes} bytes"
         )
     events, sent_at = _parse_batch(body)
-    return ingest_batch(session, device, events, utcnow(), sent_at)
+    return ingest_batch(session, device, events, utcnow(), sent_at, FollowupPolicy.from_settings(settings))

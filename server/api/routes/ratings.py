@@ -31,5 +31,5 @@ def get_summary(
         start, end = parse_bound(from_, tz, end=False), parse_bound(to, tz, end=True)
     except PeriodError as err:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
-    rows = rating_summary(session, group_by, start, end, department_scope(user))
+    rows = rating_summary(session, group_by, start, end, department_scope(user), tz)
     return {"group_by": group_by.value, "from": from_, "to": to, "rows": rows}
