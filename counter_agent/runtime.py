@@ -17,13 +17,13 @@ import httpx
 from common.events import (
     LEVEL_NAMES,
     EdgeEvent,
-    EnrollmentPayload,
     EventKind,
     HeartbeatPayload,
     new_event,
 )
 from counter_agent.badge import NO_PAGE, SIM_READER, BadgeStation, badge_punch_event, mask_uid
 from counter_agent.casework import CaseDesk
+from counter_agent.commands import command_loop
 from counter_agent.devices import FingerprintStation, receipt_printer, run_keypad
 from counter_agent.effects import device_status_event, to_event
 from counter_agent.outbox import Outbox, OutboxError
@@ -32,7 +32,6 @@ from counter_agent.roster import ROSTER_KEY, Roster, load_cached
 from counter_agent.sender import Sender
 from counter_agent.session import Effect, PunchEffect, ServiceSession, SessionError, WindowState
 from counter_agent.settings import SIMULATED, AgentSettings
-from kiosk.devices.errors import DeviceError
 from kiosk.devices.keypad.keymap import Key, KeyMap
 from kiosk.devices.keypad.reader import KeyPress
 from kiosk.devices.printer import TicketPrinter
@@ -41,7 +40,6 @@ from kiosk.devices.supervisor import DeviceState, DeviceSupervisor
 log = logging.getLogger(__name__)
 
 ROSTER_REFRESH_S = 60.0
-COMMAND_POLL_S = 3.0
 PRUNE_AFTER = timedelta(days=7)
 
 
@@ -347,52 +345,6 @@ class Agent:
         await asyncio.to_thread(self.outbox.set_value, ROSTER_KEY, json.dumps(data, ensure_ascii=False))
         return True
 
-    async def enroll(self, request: dict[str, Any]) -> None:
-        """Carry out a server-started enrolment: two presses, then report the page (or why not)."""
-        prompts = {
-            "PRESS_FIRST": "请按压手指",
-            "LIFT": "请抬起手指",
-            "PRESS_SECOND": "请再次按压同一手指",
-            "STORING": "正在保存指纹",
-        }
-        name = request.get("name") or request.get("staff_no") or ""
-        self.notify(f"指纹录入：{name}，请按压手指")
-        payload = EnrollmentPayload(request_id=int(request["id"]))
-        if self.fingerprint is None:
-            payload.error = "no fingerprint reader at this window"
-        else:
-
-            async def stored(page: int) -> None:
-                # Known here before the reader identifies again; the server's roster follows the event.
-                self.roster.pages[page] = {"page": page, "staff_no": request["staff_no"], "name": name}
-
-            try:
-                payload.page = await self.fingerprint.enroll(
-                    lambda step: self.notify(f"指纹录入：{prompts[step]}"), stored
-                )
-            except (DeviceError, TimeoutError) as err:
-                payload.error = f"{type(err).__name__}: {err}"[:300]
-        await self.record(
-            new_event(EventKind.ENROLLMENT, self.settings.device_id, payload, self.settings.window)
-        )
-        if payload.page is None:
-            self.notify(f"指纹录入失败：{name}")
-            return
-        self.notify(f"指纹录入成功：{name}")
-
-    async def _command_loop(self) -> None:
-        while True:
-            try:
-                response = await self.client.get("/api/v1/edge/commands")
-                response.raise_for_status()
-                requests = list(response.json().get("enrollments", []))
-            except (httpx.HTTPError, ValueError) as err:
-                log.debug("commands not fetched: %s", err)
-                requests = []
-            for request in requests:
-                await self.enroll(request)
-            await asyncio.sleep(COMMAND_POLL_S)
-
     async def _roster_loop(self) -> None:
         while True:
             ok = await self.refresh_roster()
@@ -427,7 +379,7 @@ class Agent:
             asyncio.create_task(self._tick_loop(), name="tick"),
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
             asyncio.create_task(self._roster_loop(), name="roster"),
-            asyncio.create_task(self._command_loop(), name="commands"),
+            asyncio.create_task(command_loop(self), name="commands"),
             *self.device_tasks(),
             *(extra or []),
         ]
