@@ -15,13 +15,18 @@ WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "demo"})
 
 
 class AssessmentRule(BaseModel):
-    """Thresholds of the monthly officer assessment (优秀 / 称职 / 不称职) on ratings."""
+    """Thresholds of the monthly officer assessment (优秀 / 称职 / 不称职) on ratings and attendance."""
 
     min_rated: int = Field(default=20, ge=0)  # fewer rated services: no 优秀, at most 称职
     excellent_rate: float = Field(default=0.98, ge=0, le=1)
     excellent_max_bad: int = Field(default=0, ge=0)
     competent_rate: float = Field(default=0.90, ge=0, le=1)
     incompetent_bad: int = Field(default=5, ge=1)  # this many bad reviews is 不称职 whatever the rate
+    # Attendance: "marks" are late arrivals, early leaves and missed punches of the month.
+    excellent_max_absent_days: float = Field(default=0, ge=0)
+    excellent_max_marks: int = Field(default=1, ge=0)
+    incompetent_absent_days: float = Field(default=2, gt=0)  # this many days of 旷工 is 不称职
+    incompetent_marks: int = Field(default=6, ge=1)  # this many marks is 不称职
 
 
 class ServerSettings(BaseSettings):

@@ -15,7 +15,6 @@ from server.models import Rating
 from server.repo import followups as rollup_repo
 from server.repo import registry
 from server.services.ratings import CountRow, GroupBy, SummaryRow, summary_rows
-from server.settings import AssessmentRule
 
 Z_95 = 1.959963984540054  # two-sided 95 % normal quantile
 
@@ -179,57 +178,3 @@ def misuse_report(
     ]
     rows.sort(key=lambda r: (-r["total"], r["window"] or 0))
     return {"rows": rows, "bursts": [b.as_dict(numbers) for b in bursts]}
-
-
-class Grade(StrEnum):
-    """Monthly assessment grades."""
-
-    EXCELLENT = "优秀"
-    COMPETENT = "称职"
-    INCOMPETENT = "不称职"
-
-
-def grade(row: SummaryRow, rule: AssessmentRule) -> tuple[Grade, list[dict[str, Any]]]:
-    """The grade of one officer's month on ratings, with every check that decided it."""
-    rate = round((row.rated - row.bad) / row.rated, 4) if row.rated else None
-    enough = row.rated >= rule.min_rated
-    few_bad = row.bad < rule.incompetent_bad
-    # Below min_rated the rate says too little to fail anyone on it, or to call anyone excellent.
-    rate_ok = not enough or (rate or 0.0) >= rule.competent_rate
-    rate_high = enough and (rate or 0.0) >= rule.excellent_rate
-    no_bad = row.bad <= rule.excellent_max_bad
-    checks: list[dict[str, Any]] = [
-        {"check": f"差评数 < {rule.incompetent_bad}", "value": row.bad, "passed": few_bad},
-        {"check": f"评价数 ≥ {rule.min_rated}", "value": row.rated, "passed": enough},
-        {"check": f"好评率 ≥ {rule.competent_rate}", "value": rate, "passed": rate_ok},
-        {"check": f"好评率 ≥ {rule.excellent_rate}（优秀）", "value": rate, "passed": rate_high},
-        {"check": f"差评数 ≤ {rule.excellent_max_bad}（优秀）", "value": row.bad, "passed": no_bad},
-    ]
-    if not (few_bad and rate_ok):
-        return Grade.INCOMPETENT, checks
-    if rate_high and no_bad:
-        return Grade.EXCELLENT, checks
-    return Grade.COMPETENT, checks
-
-
-def assessment(
-    session: Session, first_day: date, end_day: date, rule: AssessmentRule, department_id: int | None
-) -> list[dict[str, Any]]:
-    """Every active officer's monthly grade on ratings (attendance is not part of it yet)."""
-    counts = rollup_repo.rollup_counts(session, GroupBy.STAFF.value, first_day, end_day, None)
-    by_officer = {
-        int(r.key): r
-        for r in summary_rows(
-            session, GroupBy.STAFF, [(k or None, lv or None, int(n)) for k, lv, n in counts]
-        )
-        if r.key
-    }
-    out = []
-    for officer in registry.all_officers(session):
-        if officer.id is None or not officer.active or department_id not in (None, officer.department_id):
-            continue
-        row = by_officer.get(officer.id) or SummaryRow(key=str(officer.id), label="")
-        row.label = f"{officer.name}（{officer.staff_no}）"
-        result, checks = grade(row, rule)
-        out.append({"staff_no": officer.staff_no, "grade": result.value, "checks": checks, **rates(row)})
-    return out

@@ -26,6 +26,7 @@ from server.services.attendance.summary import monthly_summary, weekly_rows
 from server.services.attendance.unstaffed import unstaffed_windows
 from server.settings import ServerSettings
 from server.timeutil import utcnow
+from server.web import attendance_requests
 from server.web.deps import PageError, Reader
 from server.web.period import local_today
 from server.web.render import local_text, render
@@ -169,8 +170,9 @@ def attendance_page(
     week: str | None = None,
     month: str | None = None,
     format: ExportFormat | None = None,
+    done: str = "",
 ) -> Response:
-    """The daily, weekly or monthly attendance report of the viewer's scope."""
+    """The daily, weekly or monthly attendance report of the viewer's scope, and pending requests."""
     today = local_today(ZoneInfo(settings.timezone))
     iso = today.isocalendar()
     chosen: dict[str, Any] = {
@@ -189,5 +191,13 @@ def attendance_page(
         raise PageError(422, f"查询条件不正确：{err}") from err
     if format is not None:
         return export(tables, format, f"attendance-{view.value}")
-    context = viewer.context(title="考勤", active="attendance", tables=tables, view=view.value, chosen=chosen)
+    context = viewer.context(
+        title="考勤",
+        active="attendance",
+        tables=tables,
+        view=view.value,
+        chosen=chosen,
+        pending=attendance_requests.pending(session, viewer, ZoneInfo(settings.timezone)),
+        flash=attendance_requests.DONE.get(done, ""),
+    )
     return render(request, "attendance.html", context)

@@ -1,4 +1,4 @@
-"""Complaints (投诉): the list with overdue flags and the answer form."""
+"""Complaints (投诉): the list with overdue flags, the form to record one and the answer form."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 
-from server.api.deps import SessionDep, SettingsDep
-from server.errors import HallError
+from server.api.deps import DB_INT_MAX, DEMO_SECRET, SessionDep, SettingsDep
+from server.errors import ConflictError, ForbiddenError, HallError, NotFoundError
 from server.repo import registry
 from server.services import audit
 from server.services import followups as svc
-from server.web.deps import PageError, Reader, check_csrf, client_address
+from server.settings import ServerSettings
+from server.web.deps import PageError, Reader, Viewer, check_csrf, client_address
 from server.web.period import local_today
 from server.web.render import local_text, render
 from server.web.tables import ExportFormat, Table, export
@@ -40,18 +42,11 @@ COLUMNS = [
     ("answer", "答复"),
     ("overdue", "逾期"),
 ]
+DONE = {"answer": "答复已保存", "new": "投诉已登记", "1": "答复已保存"}
 
 
-@router.get("/complaints", response_model=None)
-def complaints_page(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    viewer: Reader,
-    format: ExportFormat | None = None,
-    done: str = "",
-) -> Response:
-    """Complaints in the viewer's scope, newest first; unanswered ones can be answered here."""
+def _tables(session: Session, settings: ServerSettings, viewer: Viewer) -> tuple[list[Table], list[int]]:
+    """The complaints table of the viewer's scope and the ids still to be answered."""
     tz = ZoneInfo(settings.timezone)
     today = local_today(tz)
     departments = {d.id: d.name for d in registry.all_departments(session)}
@@ -79,12 +74,110 @@ def complaints_page(
         )
         if not c["answered_at"]:
             open_ids.append(c["id"])
-    tables = [Table("投诉列表", COLUMNS, rows)]
+    return [Table("投诉列表", COLUMNS, rows)], open_ids
+
+
+def _page(
+    request: Request,
+    session: Session,
+    settings: ServerSettings,
+    viewer: Viewer,
+    *,
+    flash: str = "",
+    error: str = "",
+    draft: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    tables, open_ids = _tables(session, settings, viewer)
+    context = viewer.context(
+        title="投诉",
+        active="complaints",
+        tables=tables,
+        open_ids=open_ids,
+        flash=flash,
+        error=error,
+        draft=draft or {},
+        channels=CHANNEL_NAMES,
+        departments=[d for d in registry.all_departments(session) if viewer.scope in (None, d.id)],
+    )
+    return render(request, "complaints.html", context, status_code)
+
+
+@router.get("/complaints", response_model=None)
+def complaints_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Reader,
+    format: ExportFormat | None = None,
+    done: str = "",
+) -> Response:
+    """Complaints in the viewer's scope, newest first; new ones are recorded and open ones answered here."""
     if format is not None:
-        return export(tables, format, "complaints")
-    flash = "答复已保存" if done else ""
-    context = viewer.context(title="投诉", active="complaints", tables=tables, open_ids=open_ids, flash=flash)
-    return render(request, "complaints.html", context)
+        return export(_tables(session, settings, viewer)[0], format, "complaints")
+    return _page(request, session, settings, viewer, flash=DONE.get(done, ""))
+
+
+def _optional_int(text: str, what: str) -> int | None:
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or not 1 <= int(text) <= DB_INT_MAX:
+        raise ConflictError(f"{what}必须是正整数")
+    return int(text)
+
+
+@router.post("/complaints/new", response_model=None)
+def record(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Reader,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    channel: Annotated[str, Form(max_length=16)] = "",
+    content: Annotated[str, Form(max_length=4000)] = "",
+    window: Annotated[str, Form(max_length=10)] = "",
+    staff_no: Annotated[str, Form(max_length=32)] = "",
+    department: Annotated[str, Form(max_length=32)] = "",
+    assignee: Annotated[str, Form(max_length=64)] = "",
+    contact_phone: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Record a complaint received by phone, hotline, letter or in person; errors keep what was typed."""
+    check_csrf(viewer, csrf_token)
+    # The phone number is personal data: it is never put back into the page or the audit log.
+    draft = {"channel": channel, "content": content, "window": window, "staff_no": staff_no}
+    draft |= {"department": department, "assignee": assignee}
+    try:
+        if channel not in CHANNEL_NAMES:
+            raise ConflictError("请选择投诉渠道")
+        if not content.strip():
+            raise ConflictError("请填写投诉内容")
+        data = svc.ComplaintInput(
+            channel=svc.ComplaintChannel(channel),
+            content=content.strip(),
+            window_number=_optional_int(window, "窗口号"),
+            staff_no=staff_no.strip() or None,
+            department_code=department.strip() or None,
+            assignee=assignee.strip(),
+            contact_phone=contact_phone.strip() or None,
+        )
+        secret = settings.secret_key.get_secret_value() or DEMO_SECRET
+        policy = svc.FollowupPolicy.from_settings(settings)
+        complaint = svc.record_complaint(session, data, viewer.user, secret, policy)
+    except HallError as err:
+        session.rollback()
+        code = 403 if isinstance(err, ForbiddenError) else 404 if isinstance(err, NotFoundError) else 422
+        return _page(request, session, settings, viewer, error=str(err), draft=draft, status_code=code)
+    details = {"channel": channel, "window": data.window_number, "staff_no": data.staff_no}
+    details |= {"department": data.department_code, "contact_given": bool(data.contact_phone)}
+    audit.record(
+        session,
+        viewer.user,
+        "complaint_record",
+        f"complaint:{complaint.id}",
+        details,
+        client=client_address(request),
+    )
+    return RedirectResponse("/web/complaints?done=new", status_code=303)
 
 
 @router.post("/complaints/answer", response_model=None)
@@ -112,4 +205,4 @@ def answer(
         {"text": text},
         client=client_address(request),
     )
-    return RedirectResponse("/web/complaints?done=1", status_code=303)
+    return RedirectResponse("/web/complaints?done=answer", status_code=303)

@@ -9,8 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from server.web import (
+    appointments_page,
     attendance_page,
+    attendance_requests,
     audit_pages,
+    badges_page,
     cases_page,
     complaints_page,
     devices_page,
@@ -34,10 +37,13 @@ for _module in (
     ratings_page,
     officer_page,
     attendance_page,
+    attendance_requests,
     followups_page,
     complaints_page,
     cases_page,
+    appointments_page,
     registry_page,
+    badges_page,
     devices_page,
     audit_pages,
 ):

@@ -30,7 +30,9 @@ READER_NAV = [
     ("followups", "/web/followups", "差评整改"),
     ("complaints", "/web/complaints", "投诉"),
     ("cases", "/web/cases", "办件预警"),
+    ("appointments", "/web/appointments", "预约"),
     ("registry", "/web/registry", "基础信息"),
+    ("badges", "/web/badges", "工牌"),
     ("devices", "/web/devices", "设备管理"),
 ]
 AUDIT_NAV = ("audit", "/web/audit", "操作日志")

@@ -240,36 +240,6 @@ def test_misuse_signals_and_bursts(hall: Hall) -> None:
     assert hall.client.get("/api/v1/ratings/misuse", headers=head).json() == {"rows": [], "bursts": []}
 
 
-def test_monthly_assessment_shows_its_computation(hall: Hall) -> None:
-    day = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)
-    good = [rating_at(1, 1, day + timedelta(minutes=i), "GA001") for i in range(25)]
-    poor = [rating_at(2, 1 if i < 15 else 5, day + timedelta(minutes=i), "GA002") for i in range(20)]
-    send(hall, 1, good)
-    send(hall, 2, poor)
-    r = hall.client.get("/api/v1/assessment", params={"month": "2026-10"}, headers=hall.user_headers())
-    assert r.status_code == 200, r.text
-    data = r.json()
-    assert "ratings only" in data["basis"] and data["rule"]["min_rated"] == 20
-    grades = {row["staff_no"]: row for row in data["rows"]}
-    assert grades["GA001"]["grade"] == "优秀" and grades["GA001"]["rated"] == 25
-    assert grades["GA002"]["grade"] == "不称职" and grades["GA002"]["bad"] == 5
-    assert not grades["GA002"]["checks"][0]["passed"]
-    assert grades["GA003"]["grade"] == "称职" and grades["GA003"]["rated"] == 0
-    assert len(grades) == 12
-    head = hall.client.get(
-        "/api/v1/assessment",
-        params={"month": "2026-10"},
-        headers=hall.user_headers("head-ga", "head-ga-pass-1"),
-    ).json()
-    assert {row["staff_no"] for row in head["rows"]} == {"GA001", "GA002", "GA003", "GA004"}
-    assert (
-        hall.client.get(
-            "/api/v1/assessment", params={"month": "10/2026"}, headers=hall.user_headers()
-        ).status_code
-        == 422
-    )
-
-
 def test_migration_backfills_rollups_from_existing_ratings(database_url: str) -> None:
     from server.db import make_engine, session_scope
     from server.migrate import upgrade

@@ -17,6 +17,7 @@ from server.models import User
 from server.models.followups import ExclusionSource
 from server.models.users import Role
 from server.services import analytics as svc
+from server.services import assessment
 from server.services.periods import PeriodError, parse_bound
 from server.services.ratings import GroupBy, rating_counts
 from server.services.rollups import exclude_rating, local_day
@@ -152,14 +153,8 @@ def get_assessment(
     user: Reader,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
 ) -> dict[str, Any]:
-    """Each officer's monthly grade (优秀 / 称职 / 不称职) on ratings, with the checks that decided it."""
+    """Each officer's monthly grade (优秀 / 称职 / 不称职) on ratings and attendance, with every check."""
     first = _day(f"{month}-01", "month")
     end = (first + timedelta(days=32)).replace(day=1)
-    rule = settings.assessment
-    rows = svc.assessment(session, first, end, rule, department_scope(user))
-    return {
-        "month": month,
-        "rule": rule.model_dump(),
-        "basis": "ratings only; attendance marks are not part of this assessment yet",
-        "rows": rows,
-    }
+    rows = assessment.monthly(session, settings, first, end, department_scope(user), utcnow())
+    return {"month": month, "rule": settings.assessment.model_dump(), "basis": assessment.BASIS, "rows": rows}
