@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import httpx
@@ -21,9 +22,14 @@ class QueueClient:
         self.client = client
 
     async def call_next(self, staff_no: str | None) -> dict[str, Any] | None:
-        """Claim the next ticket for this window; None when nobody waits."""
+        """Claim the next ticket for this window; None when nobody waits.
+
+        The request carries a fresh ``call_ref``; after a transport error it is sent once more with the
+        same reference, so a call the server did make before the answer was lost is not made twice.
+        """
+        body = {"staff_no": staff_no, "call_ref": str(uuid.uuid4())}
         try:
-            response = await self.client.post("/api/v1/queue/call-next", json={"staff_no": staff_no})
+            response = await self._post_twice("/api/v1/queue/call-next", body)
         except httpx.HTTPError as err:
             raise QueueUnavailable(f"queue unreachable: {err}") from err
         if response.status_code == 204:
@@ -32,6 +38,13 @@ class QueueClient:
             raise QueueUnavailable(_detail(response))
         ticket: dict[str, Any] = response.json()
         return ticket
+
+    async def _post_twice(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        try:
+            return await self.client.post(path, json=body)
+        except httpx.TransportError as err:
+            log.info("retrying %s once after a transport error: %s", path, err)
+            return await self.client.post(path, json=body)
 
     async def act(self, ticket_no: str, action: str, staff_no: str | None, **extra: Any) -> dict[str, Any]:
         """recall | no-show | start | finish | transfer the ticket this window called."""

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from server.api import db_errors
 from server.api.responses import UNPROCESSABLE
 from server.api.routes import (
     analytics,
@@ -75,4 +76,5 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         # Every route may answer 422 with field errors or with a rule's message: document both.
         app.include_router(module.router, responses=UNPROCESSABLE)
     web_pages.install(app)
+    db_errors.install(app)
     return app

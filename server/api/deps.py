@@ -46,7 +46,8 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Commit before the response goes out: a client told "accepted" must never see its write rolled back.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[ServerSettings, Depends(get_app_settings)]
 
 

@@ -57,6 +57,8 @@ class Ticket(SQLModel, table=True):
     citizen_masked: str | None = Field(default=None, max_length=24)
     kiosk_device_id: str | None = Field(default=None, max_length=64)
     client_ref: str | None = Field(default=None, unique=True, max_length=36)
+    # The agent's reference of the call-next request that claimed this ticket, so a retry gets it back.
+    call_ref: str | None = Field(default=None, unique=True, index=True, max_length=36)
     printed: bool = False
 
 

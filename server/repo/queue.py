@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -29,6 +29,21 @@ def next_seq(session: Session, day: dt.date, prefix: str) -> int:
 def ticket_by_client_ref(session: Session, client_ref: str) -> Ticket | None:
     """The ticket a kiosk request with this reference made."""
     return session.exec(select(Ticket).where(Ticket.client_ref == client_ref)).first()
+
+
+def ticket_by_call_ref(session: Session, call_ref: str) -> Ticket | None:
+    """The ticket a window's call-next request with this reference claimed."""
+    return session.exec(select(Ticket).where(Ticket.call_ref == call_ref)).first()
+
+
+def lapse_before(session: Session, day: dt.date, statuses: Collection[str]) -> int:
+    """Mark tickets of days before ``day`` still in one of ``statuses`` lapsed; return how many."""
+    stmt = (
+        update(Ticket)
+        .where(col(Ticket.service_day) < day, col(Ticket.status).in_(statuses))
+        .values(status=TicketStatus.LAPSED.value)
+    )
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
 def waiting_ticket_of_citizen(

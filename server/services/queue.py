@@ -194,21 +194,70 @@ def _announce(session: Session, ticket: Ticket, window: Window, kind: str, now: 
 
 
 def call_next(
-    session: Session, window: Window, staff_no: str | None, rules: QueueRules, now: dt.datetime
+    session: Session,
+    window: Window,
+    staff_no: str | None,
+    rules: QueueRules,
+    now: dt.datetime,
+    call_ref: str | None = None,
 ) -> Ticket | None:
-    """Claim the next ticket for a window: priority lane first, then the longest waiting."""
+    """Claim the next ticket for a window: priority lane first, then the longest waiting.
+
+    A repeated ``call_ref`` (the agent retrying after a lost answer) gets the ticket it claimed back.
+    """
     if window.id is None:
         return None
+    if call_ref is not None:
+        earlier = _called_by_ref(session, window, call_ref)
+        if earlier is not None:
+            return earlier
+    day = rules.service_day(now)
+    lapse_leftovers(session, day)
     item_ids = [i.id for i in registry.items_for_window(session, window.id) if i.id is not None]
-    ticket = queue_repo.claim_next(session, rules.service_day(now), item_ids)
-    if ticket is None:
-        return None
-    ticket.status = TicketStatus.CALLED.value
-    ticket.window_id, ticket.officer_staff_no = window.id, staff_no
-    ticket.called_at, ticket.recall_count = to_db(now), 0
-    session.add(ticket)
+    try:
+        with session.begin_nested():
+            ticket = queue_repo.claim_next(session, day, item_ids)
+            if ticket is None:
+                return None
+            ticket.status = TicketStatus.CALLED.value
+            ticket.window_id, ticket.officer_staff_no = window.id, staff_no
+            ticket.called_at, ticket.recall_count, ticket.call_ref = to_db(now), 0, call_ref
+            session.add(ticket)
+            session.flush()
+    except IntegrityError:
+        # The same request, retried while the first try was still running, committed first.
+        raced = _called_by_ref(session, window, call_ref) if call_ref is not None else None
+        if raced is None:
+            raise
+        return raced
     _announce(session, ticket, window, "call", to_db(now))
     return ticket
+
+
+def _called_by_ref(session: Session, window: Window, call_ref: str) -> Ticket | None:
+    ticket = queue_repo.ticket_by_call_ref(session, call_ref)
+    if ticket is not None and ticket.window_id != window.id:
+        raise ConflictError(f"叫号请求 {call_ref} 已被其他窗口使用")
+    return ticket
+
+
+# Leftover statuses of an earlier day: nobody will serve these tickets any more.
+LEFTOVER = (*CALLABLE, TicketStatus.CALLED.value)
+_LAPSED_THROUGH = "hall_queue_lapsed_through"
+
+
+def lapse_leftovers(session: Session, day: dt.date) -> int:
+    """Mark tickets of earlier days still waiting or called lapsed, once per day and connection."""
+    info = session.connection().info
+    if info.get(_LAPSED_THROUGH) == day:
+        return 0
+    lapsed = queue_repo.lapse_before(session, day, LEFTOVER)
+    if lapsed:
+        log.info("%d tickets of days before %s lapsed", lapsed, day)
+    else:
+        # Remembered on the pooled connection only once nothing is left, which a rollback cannot undo.
+        info[_LAPSED_THROUGH] = day
+    return lapsed
 
 
 def own_ticket(
@@ -251,6 +300,7 @@ def no_show(session: Session, ticket: Ticket, rules: QueueRules) -> Ticket:
             [t.position_key for t in others], ticket.position_key, rules.no_show_places_back
         )
         ticket.status, ticket.window_id, ticket.recall_count = TicketStatus.NO_SHOW.value, None, 0
+        ticket.call_ref = None  # back in the queue: the call that claimed it is spent
     session.add(ticket)
     return ticket
 
@@ -293,6 +343,7 @@ def transfer(session: Session, ticket: Ticket, item_code: str) -> Ticket:
     ticket.item_id, ticket.department_id = item.id, item.department_id
     ticket.status, ticket.window_id, ticket.recall_count = TicketStatus.TRANSFERRED.value, None, 0
     ticket.served_at = None
+    ticket.call_ref = None  # back in a queue: the call that claimed it is spent
     session.add(ticket)
     return ticket
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Response, status
@@ -40,6 +41,12 @@ class OfficerIn(BaseModel):
     staff_no: Annotated[str, Field(min_length=1, max_length=32)] | None = None
 
 
+class CallNextIn(OfficerIn):
+    """A call-next request; a retry with the same ``call_ref`` gets the same ticket back."""
+
+    call_ref: uuid.UUID | None = None
+
+
 class TransferIn(OfficerIn):
     """The item a ticket is transferred to."""
 
@@ -55,17 +62,28 @@ def _window(session: SessionDep, device: Device) -> Window:
     return window
 
 
-@router.post("/call-next", responses={204: {"description": "nobody is waiting"}})
+@router.post(
+    "/call-next",
+    responses={
+        204: {"description": "nobody is waiting"},
+        409: {"description": "the call_ref was used by another window"},
+    },
+)
 def call_next(
     session: SessionDep,
     settings: SettingsDep,
     device: DeviceDep,
-    body: Annotated[OfficerIn | None, Body()] = None,
+    body: Annotated[CallNextIn | None, Body()] = None,
 ) -> Any:
-    """Claim the next ticket for this agent's window; 204 when nobody waits."""
+    """Claim the next ticket for this window (204 when nobody waits); a repeated call_ref gets it again."""
     window = _window(session, device)
     rules, now = QueueRules.from_settings(settings), utcnow()
-    ticket = queue_service.call_next(session, window, body.staff_no if body else None, rules, now)
+    body = body or CallNextIn()
+    call_ref = str(body.call_ref) if body.call_ref is not None else None
+    try:
+        ticket = queue_service.call_next(session, window, body.staff_no, rules, now, call_ref)
+    except HallError as err:
+        raise http_error(err) from err
     if ticket is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
     return ticket_view(session, ticket, rules, settings.base_url, now)
