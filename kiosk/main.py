@@ -18,12 +18,14 @@ import uvicorn
 from common import systemd
 from kiosk.app import create_kiosk_app
 from kiosk.cards import CardReaderLoop
+from kiosk.devices.supervisor import DeviceState
 from kiosk.journal import Journal
 from kiosk.printing import Printing
 from kiosk.server_client import ServerClient
 from kiosk.service import Kiosk
 from kiosk.settings import SIMULATED, KioskSettings, get_kiosk_settings
 from kiosk.simulated import SimulatedKioskDevices
+from kiosk.status_report import StatusReporter
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ async def run_kiosk(settings: KioskSettings) -> None:
         timeout_s=settings.server_timeout_s,
         verify=ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else True,
     )
+    reporter = StatusReporter(server, settings.device_id)
     printing = Printing(
         printer_url,
         settings.printer_encoding,
@@ -62,17 +65,24 @@ async def run_kiosk(settings: KioskSettings) -> None:
         ZoneInfo(settings.timezone),
         cancel_after_s=settings.unprinted_cancel_after_s,
         check_interval_s=settings.printer_check_s,
+        on_state=reporter.report,
     )
     kiosk = Kiosk(settings, server, printing)
     tasks = [
         asyncio.create_task(printing.run(), name="printing"),
+        asyncio.create_task(reporter.run(), name="device-states"),
         asyncio.create_task(kiosk.catalog_loop(), name="catalog"),
         asyncio.create_task(kiosk.tick_loop(), name="tick"),
     ]
     cards = None
     if idcard_url:
+
+        def card_reader_changed(name: str, kind: str, state: DeviceState, reason: str) -> None:
+            kiosk.on_card_reader_change(name, kind, state, reason)
+            reporter.report(name, kind, state, reason)
+
         cards = CardReaderLoop(
-            idcard_url, settings.idcard_baud, kiosk.on_card, kiosk.on_card_error, kiosk.on_card_reader_change
+            idcard_url, settings.idcard_baud, kiosk.on_card, kiosk.on_card_error, card_reader_changed
         )
         tasks.append(asyncio.create_task(cards.run(), name="idcard"))
     config = uvicorn.Config(

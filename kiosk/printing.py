@@ -20,7 +20,7 @@ from kiosk.devices.printer import (
     TicketContent,
     TicketPrinter,
 )
-from kiosk.devices.supervisor import DeviceState, DeviceSupervisor
+from kiosk.devices.supervisor import DeviceState, DeviceSupervisor, StateCallback
 from kiosk.journal import JobState, Journal, PrintJob
 from kiosk.server_client import ServerClient, ServerRejectedError, ServerUnreachableError
 
@@ -90,7 +90,9 @@ class Printing:
         tz: ZoneInfo,
         cancel_after_s: float,
         check_interval_s: float = 2.0,
+        on_state: StateCallback | None = None,
     ) -> None:
+        self.on_state = on_state
         self.journal = journal
         self.server = server
         self.hall_name = hall_name
@@ -124,6 +126,8 @@ class Printing:
         )
 
     def _on_change(self, name: str, kind: str, state: DeviceState, reason: str) -> None:
+        if self.on_state is not None:
+            self.on_state(name, kind, state, reason)
         if state is DeviceState.OK:
             self.last_error = None
             self._wake.set()

@@ -133,6 +133,10 @@ class ServerClient:
             ticket["status_url"] = urljoin(self.base_url + "/", status_url.lstrip("/"))
         return ticket
 
+    async def post_events(self, events: list[dict[str, Any]]) -> None:
+        """Send edge events (the kiosk's device states) in one batch."""
+        await self._request("POST", "/api/v1/events", json={"events": events})
+
     async def mark_printed(self, ticket_no: str) -> None:
         """Tell the server the ticket came out of the printer."""
         await self._request("POST", f"/api/v1/tickets/{ticket_no}/printed")
