@@ -91,10 +91,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless system Chromium driven by Playwright, one per test session (Playwright's sync API
-    allows one running instance per thread); skipped when the system has no Chromium."""
+    """Headless system Chromium driven by Playwright, one per test module; skipped without Chromium.
+
+    Playwright's sync API runs an event loop in the test thread while it is open: closing it with
+    each module keeps it from colliding with a second instance or with later tests' asyncio.run().
+    """
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: the browser tests need the system Chromium")
     from playwright.sync_api import sync_playwright
