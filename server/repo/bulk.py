@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlmodel import Session, col
+
+Processor = Callable[[Any], Any] | None
+
+# SQLite allows 32,766 host parameters per statement (3.32+); stay well below for the key look-up.
+_SQLITE_IN_CHUNK = 5_000
 
 
 def insert_ignore(
@@ -17,16 +24,90 @@ def insert_ignore(
     conflict_columns: Sequence[str],
     returning: str,
 ) -> set[Any]:
-    """Insert rows, skipping those that conflict on ``conflict_columns``; return inserted ``returning``."""
+    """Insert rows, skipping those that conflict on ``conflict_columns``; return inserted ``returning``.
+
+    Within one call the first row of a conflicting pair wins, as with ``ON CONFLICT DO NOTHING``.
+    """
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = tuple(rows[0])
+    for row in rows:
+        if tuple(row) != columns:
+            raise ValueError(f"bulk rows must share their columns: {columns} vs {tuple(row)}")
+    if session.get_bind().dialect.name == "sqlite":
+        return _sqlite_insert_new(session, table, rows, conflict_columns, returning)
     # One cached statement run with many parameter sets ("insertmanyvalues"): compiling a
     # multi-row VALUES clause anew for every batch cost more than the inserts themselves.
     stmt = (
-        insert(table)
+        postgresql.insert(table)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(table.c[returning])
     )
     return {row[0] for row in session.execute(stmt, list(rows))}
+
+
+def _sqlite_insert_new(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    conflict_columns: Sequence[str],
+    returning: str,
+) -> set[Any]:
+    """SQLite: look up the keys that exist, then one plain ``executemany`` of the new rows.
+
+    Every SQLite transaction here begins IMMEDIATE (``server.db``), so the write lock is held from
+    the look-up to the insert and no other writer can slip a conflicting row in between; a plain
+    INSERT (not OR IGNORE) makes any such surprise fail loudly instead of miscounting.
+    """
+    if len(conflict_columns) != 1:
+        raise ValueError("the SQLite bulk path supports one conflict column")
+    key = conflict_columns[0]
+    existing = _existing_keys(session, table, key, [row[key] for row in rows])
+    fresh: list[dict[str, Any]] = []
+    for row in rows:
+        if row[key] not in existing:
+            existing.add(row[key])
+            fresh.append(row)
+    if not fresh:
+        return set()
+    dialect = session.get_bind().dialect
+    columns = tuple(fresh[0])
+    sql, processors = _compiled_insert(table, columns, dialect)
+    params = [
+        tuple(
+            value if proc is None else proc(value)
+            for proc, value in zip(processors, row.values(), strict=True)
+        )
+        for row in fresh
+    ]
+    session.connection().exec_driver_sql(sql, params)
+    return {row[returning] for row in fresh}
+
+
+def _existing_keys(session: Session, table: Table, key: str, values: list[Any]) -> set[Any]:
+    column = table.c[key]
+    found: set[Any] = set()
+    for start in range(0, len(values), _SQLITE_IN_CHUNK):
+        chunk = values[start : start + _SQLITE_IN_CHUNK]
+        found.update(session.execute(select(column).where(col(column).in_(chunk))).scalars())
+    return found
+
+
+@lru_cache(maxsize=64)
+def _compiled_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str, list[Processor]]:
+    """The positional INSERT for ``columns`` and each column's bind processor (the type's own)."""
+    missing = [
+        c.name
+        for c in table.columns
+        if c.name not in columns and c.default is not None and not (c.primary_key and c.autoincrement)
+    ]
+    if missing:
+        raise ValueError(f"bulk rows for {table.name} lack columns with Python defaults: {missing}")
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
+    processors: list[Processor] = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    return sql, processors

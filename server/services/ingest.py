@@ -30,8 +30,14 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class _Valid:
     index: int
+    event_id: str
     event: EdgeEvent
     payload: Any
+
+
+def _result(index: int, id: str | None, outcome: EventOutcome, reason: str | None = None) -> EventResult:
+    # Built from values this module typed itself: no need to validate them again, 500 times a batch.
+    return EventResult.model_construct(index=index, id=id, outcome=outcome, reason=reason)
 
 
 def _reason(err: ValidationError) -> str:
@@ -46,20 +52,54 @@ def _raw_id(raw: Any) -> str | None:
     return str(raw.get("id"))[:36] if isinstance(raw, dict) and raw.get("id") is not None else None
 
 
-def _validate(raw: Any, index: int, device: Device, window: Window | None) -> _Valid | EventResult:
+def _validate(raw: Any, index: int, device_id: str) -> _Valid | EventResult:
     try:
         event = EdgeEvent.model_validate(raw)
         payload = event.typed_payload()
     except ValidationError as err:
-        return EventResult(index=index, id=_raw_id(raw), outcome=EventOutcome.REJECTED, reason=_reason(err))
-    reason = None
-    if event.device_id != device.device_id:
-        reason = f"event names device {event.device_id!r} but was sent with the key of {device.device_id!r}"
-    elif window is not None and event.window is not None and event.window != window.number:
-        reason = f"device {device.device_id!r} belongs to window {window.number}, not window {event.window}"
-    if reason:
-        return EventResult(index=index, id=str(event.id), outcome=EventOutcome.REJECTED, reason=reason)
-    return _Valid(index, event, payload)
+        return _result(index=index, id=_raw_id(raw), outcome=EventOutcome.REJECTED, reason=_reason(err))
+    event_id = str(event.id)
+    if event.device_id != device_id:
+        reason = f"event names device {event.device_id!r} but was sent with the key of {device_id!r}"
+        return _result(index=index, id=event_id, outcome=EventOutcome.REJECTED, reason=reason)
+    return _Valid(index, event_id, event, payload)
+
+
+def _check_batch(raw_events: list[Any], device_id: str) -> tuple[dict[int, EventResult], list[_Valid]]:
+    """Validate every event without touching the database (no lock is held meanwhile)."""
+    results: dict[int, EventResult] = {}
+    valid: list[_Valid] = []
+    seen_in_batch: set[str] = set()
+    for index, raw in enumerate(raw_events):
+        checked = _validate(raw, index, device_id)
+        if isinstance(checked, EventResult):
+            results[index] = checked
+        elif checked.event_id in seen_in_batch:
+            results[index] = _result(index=index, id=checked.event_id, outcome=EventOutcome.DUPLICATE)
+        else:
+            seen_in_batch.add(checked.event_id)
+            valid.append(checked)
+    return results, valid
+
+
+def _in_window(
+    valid: list[_Valid], device: Device, window: Window | None, results: dict[int, EventResult]
+) -> list[_Valid]:
+    """Drop (as rejected) events that name another window than the device's own."""
+    if window is None:
+        return valid
+    kept = []
+    for v in valid:
+        if v.event.window is not None and v.event.window != window.number:
+            reason = (
+                f"device {device.device_id!r} belongs to window {window.number}, not window {v.event.window}"
+            )
+            results[v.index] = _result(
+                index=v.index, id=v.event_id, outcome=EventOutcome.REJECTED, reason=reason
+            )
+        else:
+            kept.append(v)
+    return kept
 
 
 def ingest_batch(
@@ -71,25 +111,13 @@ def ingest_batch(
     policy: FollowupPolicy | None = None,
 ) -> BatchResult:
     """Apply a batch from one authenticated device; each event has exactly one effect however often sent."""
+    results, valid = _check_batch(raw_events, device.device_id)
     window = session.get(Window, device.window_id) if device.window_id is not None else None
-    results: dict[int, EventResult] = {}
-    valid: list[_Valid] = []
-    seen_in_batch: set[str] = set()
-    for index, raw in enumerate(raw_events):
-        checked = _validate(raw, index, device, window)
-        if isinstance(checked, EventResult):
-            results[index] = checked
-            continue
-        event_id = str(checked.event.id)
-        if event_id in seen_in_batch:
-            results[index] = EventResult(index=index, id=event_id, outcome=EventOutcome.DUPLICATE)
-            continue
-        seen_in_batch.add(event_id)
-        valid.append(checked)
+    valid = _in_window(valid, device, window, results)
 
     rows = [
         {
-            "id": str(v.event.id),
+            "id": v.event_id,
             "kind": v.event.kind.value,
             "device_id": device.device_id,
             "window_number": v.event.window,
@@ -103,7 +131,7 @@ def ingest_batch(
     ]
     table = EdgeEventRecord.__table__  # type: ignore[attr-defined]
     inserted = insert_ignore(session, table, rows, ["id"], "id")
-    fresh = [v for v in valid if str(v.event.id) in inserted]
+    fresh = [v for v in valid if v.event_id in inserted]
     ctx = ApplyContext(
         session=session,
         device=device,
@@ -117,15 +145,15 @@ def ingest_batch(
             update(table).where(col(EdgeEventRecord.id).in_(ids)).values(outcome="rejected", reason=reason)
         )
     for v in valid:
-        event_id = str(v.event.id)
+        event_id = v.event_id
         if event_id not in inserted:
-            results[v.index] = EventResult(index=v.index, id=event_id, outcome=EventOutcome.DUPLICATE)
+            results[v.index] = _result(index=v.index, id=event_id, outcome=EventOutcome.DUPLICATE)
         elif event_id in rejections:
-            results[v.index] = EventResult(
+            results[v.index] = _result(
                 index=v.index, id=event_id, outcome=EventOutcome.REJECTED, reason=rejections[event_id]
             )
         else:
-            results[v.index] = EventResult(index=v.index, id=event_id, outcome=EventOutcome.ACCEPTED)
+            results[v.index] = _result(index=v.index, id=event_id, outcome=EventOutcome.ACCEPTED)
 
     offset = (to_db(sent_at) - received_at).total_seconds() if sent_at is not None else None
     device_repo.touch(session, device, received_at, offset)

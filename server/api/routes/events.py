@@ -6,11 +6,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
 
 from common.events import MAX_BATCH_EVENTS, BatchResult
 from server.api.deps import DeviceDep, SessionDep, SettingsDep
 from server.api.responses import UNPROCESSABLE
+from server.models import Device
 from server.services.followups import FollowupPolicy
 from server.services.ingest import ingest_batch
 from server.timeutil import utcnow
@@ -71,12 +74,20 @@ def _parse_batch(body: bytes) -> tuple[list[Any], datetime | None]:
 )
 async def post_events(
     request: Request, device: DeviceDep, session: SessionDep, settings: SettingsDep
-) -> BatchResult:
+) -> Response:
     """Apply a batch of up to 500 edge events; each is accepted, duplicate or rejected with a reason."""
     body = await request.body()
     if len(body) > settings.max_body_bytes:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE, f"body larger than {settings.max_body_bytes} bytes"
         )
+    # Parsing, validation and the database work block; in a worker thread they let this process
+    # read and check the next batch while this one waits for SQLite's write lock.
+    result = await run_in_threadpool(_ingest, body, session, device, FollowupPolicy.from_settings(settings))
+    # Already a typed BatchResult: send it as is rather than have FastAPI validate it once more.
+    return Response(result.model_dump_json(), media_type="application/json")
+
+
+def _ingest(body: bytes, session: Session, device: Device, policy: FollowupPolicy) -> BatchResult:
     events, sent_at = _parse_batch(body)
-    return ingest_batch(session, device, events, utcnow(), sent_at, FollowupPolicy.from_settings(settings))
+    return ingest_batch(session, device, events, utcnow(), sent_at, policy)
