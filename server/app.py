@@ -57,7 +57,7 @@ ROUTERS = (
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     """Build the application with its own engine; nothing is created at import time."""
     settings = settings or get_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

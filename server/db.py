@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 
@@ -17,19 +23,123 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create the engine; SQLite gets WAL, a busy timeout and write transactions that lock up front."""
+DEFAULT_BUSY_TIMEOUT_S = 30.0
+
+
+def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout and write transactions that queue up front."""
     if is_sqlite(url):
         db_path = make_url(url).database
-        if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        _configure_sqlite(engine)
+        on_disk = bool(db_path) and db_path != ":memory:"
+        if on_disk:
+            Path(str(db_path)).parent.mkdir(parents=True, exist_ok=True)
+        queue = WriterQueue(Path(f"{db_path}.writers") if on_disk else None, busy_timeout_s)
+        engine = create_engine(
+            url,
+            connect_args={
+                "check_same_thread": False,
+                "timeout": busy_timeout_s,
+                "factory": _QueuedConnection,
+            },
+        )
+        _configure_sqlite(engine, queue, busy_timeout_s)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+class WriterQueue:
+    """One SQLite transaction at a time per database, waited for without SQLite's sleeping busy handler.
+
+    SQLite lets one writer in and makes the others poll with growing sleeps (up to 100 ms), so under
+    load the lock sits idle while waiters sleep, and a waiter can lose every race until its timeout.
+    Here a waiter blocks on a thread lock (one per process) and then on an ``flock`` of a side file
+    (one per database), and wakes as soon as the holder is done. Processes that open the database
+    some other way still meet SQLite's own busy timeout, as before.
+    """
+
+    def __init__(self, path: Path | None, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._path = path
+        self._fd: int | None = None
+        self._pid = 0
+        self._thread_lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Wait (at most the busy timeout) until this caller may begin a transaction."""
+        deadline = time.monotonic() + self.timeout_s
+        if not self._thread_lock.acquire(timeout=self.timeout_s):
+            raise sqlite3.OperationalError(
+                "database is locked (waited for another transaction in this process)"
+            )
+        try:
+            self._lock_file(deadline)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def release(self) -> None:
+        """Let the next transaction in."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+    def _lock_file(self, deadline: float) -> None:
+        if self._path is None:
+            return
+        if self._fd is None or self._pid != os.getpid():  # a forked worker opens its own description
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise sqlite3.OperationalError(
+                        "database is locked (waited for another process's transaction)"
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+
+
+class _QueuedConnection(sqlite3.Connection):
+    """A pysqlite connection that leaves the writer queue when its transaction ends, however it ends."""
+
+    queue: WriterQueue | None = None
+
+    def enter(self, queue: WriterQueue) -> None:
+        """Take this connection's turn in the queue (before BEGIN)."""
+        queue.acquire()
+        self.queue = queue
+
+    def leave(self) -> None:
+        """Give the turn back (idempotent)."""
+        queue, self.queue = self.queue, None
+        if queue is not None:
+            queue.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if not self.in_transaction:
+                self.leave()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.leave()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.leave()
+
+
+def _configure_sqlite(engine: Engine, queue: WriterQueue, busy_timeout_s: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own BEGIN is deferred).
@@ -38,13 +148,26 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock at BEGIN, so two writers never deadlock on a lock upgrade.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # IMMEDIATE takes the write lock at BEGIN, so two writers never deadlock on a lock upgrade;
+        # the writer queue makes waiters take turns instead of sleeping in SQLite's busy handler.
+        raw = conn.connection.dbapi_connection
+        queued = isinstance(raw, _QueuedConnection)
+        if queued:
+            try:
+                raw.enter(queue)
+            except sqlite3.OperationalError as err:  # answered 503 like SQLite's own "locked"
+                raise OperationalError("BEGIN IMMEDIATE", None, err) from err
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if queued:
+                raw.leave()
+            raise
 
 
 @contextmanager

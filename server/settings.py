@@ -35,6 +35,8 @@ class ServerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HALL_", extra="forbid")
 
     database_url: str = "sqlite:///var/hall.db"
+    # SQLite only: how long a request waits for another's write transaction before it is refused (503).
+    sqlite_busy_timeout_s: float = Field(default=30.0, gt=0, le=600)
     demo: bool = False
     secret_key: SecretStr = SecretStr("")
     host: str = "127.0.0.1"
