@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import agent, ingest, summary, tickets
+from bench import agent, ingest, kiosk, summary, tickets
 from bench.common import BenchResult, Stopwatch, machine_info
 from bench.stack import Databases
 
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, Callable[[Databases, Path, bool], BenchResult | None]] = {
     agent.NAME: agent.run,
     summary.NAME: summary.run,
     tickets.NAME: tickets.run,
+    kiosk.NAME: kiosk.run,
 }
 
 

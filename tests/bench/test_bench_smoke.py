@@ -30,8 +30,8 @@ def test_quick_run_writes_every_result(tmp_path: Path) -> None:
     assert summary["quick"] is True
     assert summary["machine"]["nproc"] > 0 and summary["machine"]["sqlite"]
     statuses = {name: entry["status"] for name, entry in summary["benchmarks"].items()}
-    assert set(statuses) == {"ingest", "agent", "ratings_summary", "tickets"}
-    assert statuses["ingest"] == statuses["agent"] == statuses["ratings_summary"] == "ok"
+    assert set(statuses) == {"ingest", "agent", "ratings_summary", "tickets", "kiosk"}
+    assert statuses["ingest"] == statuses["agent"] == statuses["ratings_summary"] == statuses["kiosk"] == "ok"
     for name, status in statuses.items():
         if status == "skipped":
             assert not (out / f"{name}.json").exists()
