@@ -7,25 +7,46 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
-from typing import Any
-
-import uvicorn
+from typing import TYPE_CHECKING, Any
 
 from common import systemd
 from counter_agent.runtime import Agent
 from counter_agent.settings import SIMULATED, AgentSettings
-from counter_agent.simulated import SimulatedDevices
-from counter_agent.web import create_agent_app
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from counter_agent.simulated import SimulatedDevices
 
 log = logging.getLogger(__name__)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn inside the agent's loop: the agent, not uvicorn, handles SIGTERM and SIGINT."""
+def _web_server(agent: Agent, sims: SimulatedDevices | None) -> uvicorn.Server:
+    """The local pages' server; the web stack is imported only when ``http_port`` is set."""
+    import uvicorn
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+    from counter_agent.web import create_agent_app
+
+    class _Server(uvicorn.Server):
+        """uvicorn inside the agent's loop: the agent, not uvicorn, handles SIGTERM and SIGINT."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    settings = agent.settings
+    config = uvicorn.Config(
+        create_agent_app(agent, sims),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        lifespan="off",  # the agent app has no start-up work; cancelling it then stays quiet
+        # The pages poll /state and have no WebSocket route: no WebSocket stack (about 1 MB), and the
+        # h11 parser httpx already loaded rather than httptools as well.
+        http="h11",
+        ws="none",
+    )
+    return _Server(config)
 
 
 async def run_agent(settings: AgentSettings) -> None:
@@ -41,7 +62,12 @@ async def run_agent(settings: AgentSettings) -> None:
         )
         if url == SIMULATED
     }
-    sims = SimulatedDevices() if wanted else None
+    sims: SimulatedDevices | None = None
+    if wanted:
+        # Simulators (and their device stacks) only in the demo/test configuration.
+        from counter_agent.simulated import SimulatedDevices
+
+        sims = SimulatedDevices()
     urls = {
         "rating": settings.rating_keypad_url,
         "caller": settings.caller_keypad_url,
@@ -54,14 +80,7 @@ async def run_agent(settings: AgentSettings) -> None:
     extra: list[asyncio.Task[Any]] = []
     server: uvicorn.Server | None = None
     if settings.http_port:
-        config = uvicorn.Config(
-            create_agent_app(agent, sims),
-            host=settings.http_host,
-            port=settings.http_port,
-            log_level="warning",
-            lifespan="off",  # the agent app has no start-up work; cancelling it then stays quiet
-        )
-        server = _Server(config)
+        server = _web_server(agent, sims)
         extra.append(asyncio.create_task(server.serve(), name="web"))
     watchdog_s = systemd.watchdog_interval_s()
     if watchdog_s:

@@ -7,10 +7,10 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session
-
-from server.errors import HallError
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def _database_url(args: argparse.Namespace) -> str:
@@ -34,6 +34,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def _with_session(args: argparse.Namespace, action: Callable[[Session], None]) -> int:
     from server.db import make_engine, session_scope
+    from server.errors import HallError
 
     engine = make_engine(_database_url(args))
     try:

@@ -17,7 +17,6 @@ from kiosk.devices.printer.errors import (
 )
 from kiosk.devices.printer.layout import TicketContent
 from kiosk.devices.printer.page import PrintedTicket
-from kiosk.devices.printer.render import render_png
 from kiosk.devices.printer.simulator import PrinterSimulator
 from kiosk.devices.sim_control import serve_stdin
 
@@ -111,6 +110,10 @@ class TicketFileWriter:
             return
         stem = self.out_dir / f"ticket-{self.count:04d}"
         stem.with_suffix(".txt").write_text(ticket.text + "\n", encoding="utf-8")
+        # Pillow and qrcode only when tickets are written: ``hall`` imports this module to build its
+        # command tree, and every ``hall`` process (the window agent too) would load them otherwise.
+        from kiosk.devices.printer.render import render_png
+
         render_png(ticket, stem.with_suffix(".png"))
 
 

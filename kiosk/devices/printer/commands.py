@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from escpos.printer import Dummy
+if TYPE_CHECKING:
+    from escpos.printer import Dummy
 
 FS_CHINESE_ON = b"\x1c\x26"  # FS &: bytes >= 0x80 are double-byte Chinese characters
 FS_CHINESE_OFF = b"\x1c\x2e"  # FS .: back to the single-byte code page
@@ -45,6 +47,11 @@ def encode_text(text: str, encoding: str) -> bytes:
 
 
 def _escpos(call: Callable[[Dummy], None]) -> bytes:
+    # Imported at the first ticket, not with the package: python-escpos brings Pillow, qrcode,
+    # python-barcode, PyYAML and its capabilities database (about 9 MB resident), which a process
+    # that has a printer configured but has not printed yet (or only simulates one) does not need.
+    from escpos.printer import Dummy
+
     printer = Dummy()
     call(printer)
     return bytes(printer.output)
