@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 Processor = Callable[[Any], Any] | None
 
@@ -85,11 +85,15 @@ def _sqlite_insert_new(
 
 
 def _existing_keys(session: Session, table: Table, key: str, values: list[Any]) -> set[Any]:
-    column = table.c[key]
+    """The ``key`` values (text or integer columns) among ``values`` that are already stored."""
+    quote = session.get_bind().dialect.identifier_preparer.quote
     found: set[Any] = set()
+    connection = session.connection()
     for start in range(0, len(values), _SQLITE_IN_CHUNK):
-        chunk = values[start : start + _SQLITE_IN_CHUNK]
-        found.update(session.execute(select(column).where(col(column).in_(chunk))).scalars())
+        chunk = tuple(values[start : start + _SQLITE_IN_CHUNK])
+        marks = ", ".join("?" for _ in chunk)
+        sql = f"SELECT {quote(key)} FROM {quote(table.name)} WHERE {quote(key)} IN ({marks})"
+        found.update(row[0] for row in connection.exec_driver_sql(sql, chunk))
     return found
 
 
