@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -46,10 +49,36 @@ def encode_text(text: str, encoding: str) -> bytes:
     return FS_CHINESE_ON + text.encode(normalize_encoding(encoding), errors="replace") + FS_CHINESE_OFF
 
 
+def load_escpos() -> None:
+    """Import python-escpos now: a kiosk does it at start so that its first ticket does not wait.
+
+    Otherwise it is imported at the first ticket, not with this package: it brings Pillow, qrcode,
+    python-barcode, PyYAML and its capabilities database (about 9 MB resident), which a process that
+    has a printer configured but has not printed yet (or only simulates one) does not need.
+    """
+    # python-escpos caches its parsed printer database in this directory, or else in a new
+    # temporary directory at every start (slow, and one directory left behind per start).
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(_escpos_cache_dir()))
+    import escpos.printer  # noqa: F401
+
+
+def _escpos_cache_dir() -> Path:
+    base = os.environ.get("CACHE_DIRECTORY") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    for candidate in (
+        Path(base) / "service-hall",
+        Path(tempfile.gettempdir()) / f"service-hall-{os.getuid()}",
+    ):
+        try:
+            candidate.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            continue
+        if os.access(candidate, os.W_OK):
+            return candidate
+    return Path(tempfile.mkdtemp(prefix="service-hall-escpos-"))
+
+
 def _escpos(call: Callable[[Dummy], None]) -> bytes:
-    # Imported at the first ticket, not with the package: python-escpos brings Pillow, qrcode,
-    # python-barcode, PyYAML and its capabilities database (about 9 MB resident), which a process
-    # that has a printer configured but has not printed yet (or only simulates one) does not need.
+    load_escpos()
     from escpos.printer import Dummy
 
     printer = Dummy()
