@@ -70,9 +70,10 @@ def get_device(session: SessionDep, authorization: Annotated[str | None, Header(
         )
     if device.revoked_at is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "device key revoked")
-    # End the look-up's transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE), which the
-    # route should take only for its own writes, not while it parses and validates the request.
-    session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        # End the look-up's transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE), which the
+        # route should take only for its own writes, not while it parses and validates the request.
+        session.commit()
     return device
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import Integer, String, and_, bindparam, cast, exists, func, literal, or_, true, update
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from server.models import Device, QueueCall, ServiceItem, Ticket, TicketCounter, Window, WindowItem
+from server.models import Device, QueueCall, ServiceItem, Ticket, TicketCounter, WindowItem
 from server.models.queue import CALLABLE, TicketStatus
 
 
@@ -76,22 +81,44 @@ def _queue_order() -> tuple[object, ...]:
     return (col(Ticket.priority).desc(), col(Ticket.position_key), col(Ticket.id))
 
 
-def claim_next(session: Session, day: dt.date, item_ids: Collection[int]) -> Ticket | None:
-    """Lock the next callable ticket; rows other callers hold are skipped, so no ticket is claimed twice."""
-    if not item_ids:
-        return None
-    stmt = (
-        select(Ticket)
+# Set on the ticket a window claims (bound as "set_<name>").
+CLAIM_FIELDS = ("status", "window_id", "officer_staff_no", "called_at", "recall_count", "call_ref")
+
+
+@functools.cache
+def _claim_statement() -> Any:
+    # Built once: composing and cache-keying a statement costs more than running it.
+    next_id = (
+        select(Ticket.id)
         .where(
-            Ticket.service_day == day,
+            col(Ticket.service_day) == bindparam("day"),
             col(Ticket.status).in_(CALLABLE),
-            col(Ticket.item_id).in_(item_ids),
+            col(Ticket.item_id).in_(bindparam("item_ids", expanding=True)),
         )
         .order_by(*_queue_order())  # type: ignore[arg-type]
         .limit(1)
         .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
-    return session.exec(stmt).first()
+    values: dict[str, Any] = {name: bindparam(f"set_{name}") for name in CLAIM_FIELDS}
+    stmt = update(Ticket).where(col(Ticket.id) == next_id).values(values).returning(Ticket)
+    # The returned row refreshes the ticket if the session holds it already.
+    return stmt.execution_options(synchronize_session=False, populate_existing=True)
+
+
+def claim_next(
+    session: Session, day: dt.date, item_ids: Collection[int], values: dict[str, Any]
+) -> Ticket | None:
+    """Set ``values`` (every one of ``CLAIM_FIELDS``) on the next callable ticket of these items and
+    return it, in one statement.
+
+    On PostgreSQL the ticket is picked with FOR UPDATE SKIP LOCKED: rows other callers hold are skipped,
+    so no ticket is claimed twice and no caller waits for another. SQLite has one writer at a time.
+    """
+    if not item_ids:
+        return None
+    params = {"day": day, "item_ids": list(item_ids), **{f"set_{k}": values[k] for k in CLAIM_FIELDS}}
+    return session.scalars(_claim_statement(), params).first()
 
 
 def lane(session: Session, day: dt.date, item_id: int, priority: bool) -> Sequence[Ticket]:
@@ -105,28 +132,127 @@ def lane(session: Session, day: dt.date, item_id: int, priority: bool) -> Sequen
     return session.exec(stmt.order_by(col(Ticket.position_key), col(Ticket.id))).all()
 
 
+def _ahead_of(
+    day: Any, item_id: Any, priority: bool, position_key: Any, ticket_id: Any
+) -> ColumnElement[bool]:
+    """Callable tickets of an item queued before a ticket with these values (the priority lane first).
+
+    ``ticket_id`` None: a ticket not inserted yet. Values may be bound parameters.
+    """
+    key = col(Ticket.position_key)
+    earlier = (
+        key < position_key
+        if ticket_id is None
+        else or_(key < position_key, and_(key == position_key, col(Ticket.id) < ticket_id))
+    )
+    same_lane_before = and_(col(Ticket.priority) == priority, earlier)
+    before = same_lane_before if priority else or_(col(Ticket.priority).is_(True), same_lane_before)
+    clauses = [
+        col(Ticket.service_day) == day,
+        col(Ticket.item_id) == item_id,
+        col(Ticket.status).in_(CALLABLE),
+        before,
+    ]
+    if ticket_id is not None:
+        clauses.append(col(Ticket.id) != ticket_id)
+    return and_(*clauses)
+
+
 def count_ahead(session: Session, ticket: Ticket) -> int:
     """Callable tickets of the same item ordered before ``ticket`` (the priority lane first)."""
-    same_lane_before = and_(
-        col(Ticket.priority) == ticket.priority,
-        or_(
-            col(Ticket.position_key) < ticket.position_key,
-            and_(col(Ticket.position_key) == ticket.position_key, col(Ticket.id) < ticket.id),
-        ),
-    )
-    before = same_lane_before if ticket.priority else or_(col(Ticket.priority).is_(True), same_lane_before)
-    stmt = (
-        select(func.count())
-        .select_from(Ticket)
-        .where(
-            Ticket.service_day == ticket.service_day,
-            Ticket.item_id == ticket.item_id,
-            col(Ticket.status).in_(CALLABLE),
-            col(Ticket.id) != ticket.id,
-            before,
+    where = _ahead_of(ticket.service_day, ticket.item_id, ticket.priority, ticket.position_key, ticket.id)
+    return int(session.exec(select(func.count()).select_from(Ticket).where(where)).one())
+
+
+# Ticket columns bound one by one (as "v_<name>") when numbering a ticket on PostgreSQL.
+_NUMBERED_FROM_PYTHON = tuple(
+    c.key
+    for c in Ticket.__table__.c  # type: ignore[attr-defined]
+    if c.key not in ("id", "seq", "ticket_no")
+)
+
+
+@functools.cache
+def _numbering_statement(priority: bool) -> Any:
+    """PostgreSQL: the counter upsert, the insert and the people-ahead count as one statement."""
+    tickets, counters = Ticket.__table__, TicketCounter.__table__  # type: ignore[attr-defined]
+    # Built once per lane: composing and cache-keying a statement costs more than running it.
+    bound = {name: bindparam(f"v_{name}", type_=tickets.c[name].type) for name in _NUMBERED_FROM_PYTHON}
+    day, prefix = bound["service_day"], bound["prefix"]
+    # Take a number only for a new client_ref: a retry whose first try committed takes none.
+    fresh = ~exists().where(tickets.c["client_ref"] == bound["client_ref"])
+    taken = (
+        postgresql.insert(counters)
+        .from_select(
+            ["service_day", "prefix", "last"], core_select(day, prefix, literal(1, Integer)).where(fresh)
         )
+        .on_conflict_do_update(
+            index_elements=["service_day", "prefix"], set_={"last": counters.c["last"] + 1}
+        )
+        .returning(counters.c["last"])
+        .cte("taken")
     )
-    return int(session.exec(stmt).one())
+    digits = cast(taken.c["last"], String)
+    number = prefix + func.lpad(digits, func.greatest(3, func.length(digits)), "0")  # as ticket_number()
+    inserted = (
+        postgresql.insert(tickets)
+        .from_select(
+            [*_NUMBERED_FROM_PYTHON, "seq", "ticket_no"],
+            core_select(*bound.values(), taken.c["last"], number),
+        )
+        .on_conflict_do_nothing(index_elements=["client_ref"])
+        .returning(tickets.c["id"], tickets.c["ticket_no"])
+        .cte("inserted")
+    )
+    # Every part of one statement reads the same snapshot: the count never sees the new row itself.
+    before = _ahead_of(day, bound["item_id"], priority, bound["position_key"], None)
+    ahead = core_select(func.count()).select_from(tickets).where(before).scalar_subquery()
+    return core_select(taken.c["last"], inserted.c["id"], inserted.c["ticket_no"], ahead).select_from(
+        taken.outerjoin(inserted, true())
+    )
+
+
+def insert_numbered(session: Session, ticket: Ticket) -> int | None:
+    """Give ``ticket`` the next number of its prefix and day and insert it; return the people ahead of it.
+
+    None, with nothing numbered or inserted, when a ticket with the same ``client_ref`` exists. The
+    counter row stays locked until commit, so numbers neither repeat nor skip. On PostgreSQL this is one
+    statement (counter upsert, insert and count in one round trip, so the counter is locked only that
+    long before the commit); on SQLite, which runs one writer at a time, the same steps one by one.
+    ``ticket`` comes back persistent in ``session``.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        if ticket.client_ref is not None and ticket_by_client_ref(session, ticket.client_ref) is not None:
+            return None
+        ticket.seq = next_seq(session, ticket.service_day, ticket.prefix)
+        ticket.ticket_no = ticket_number(ticket.prefix, ticket.seq)
+        session.add(ticket)
+        session.flush()
+        return count_ahead(session, ticket)
+    params = {f"v_{name}": getattr(ticket, name) for name in _NUMBERED_FROM_PYTHON}
+    result = session.execute(_numbering_statement(ticket.priority), params).first()
+    if result is None:
+        return None
+    seq, ticket_id, ticket_no, people_ahead = result
+    if ticket_id is None:
+        # The same client_ref was being inserted by a concurrent retry, which committed first. This
+        # transaction still holds the counter row, so nobody took a number after it: give it back.
+        counters = TicketCounter.__table__  # type: ignore[attr-defined]
+        session.execute(
+            update(counters)
+            .where(counters.c["service_day"] == ticket.service_day, counters.c["prefix"] == ticket.prefix)
+            .values(last=counters.c["last"] - 1)
+        )
+        return None
+    ticket.id, ticket.seq, ticket.ticket_no = ticket_id, seq, ticket_no
+    make_transient_to_detached(ticket)
+    session.add(ticket)
+    return int(people_ahead)
+
+
+def ticket_number(prefix: str, seq: int) -> str:
+    """The printed number: the item's prefix and at least three digits ("A007", "A1234")."""
+    return f"{prefix}{seq:03d}"
 
 
 def recent_service_times(session: Session, item_id: int, limit: int) -> list[dt.timedelta]:
@@ -145,17 +271,6 @@ def recent_service_times(session: Session, item_id: int, limit: int) -> list[dt.
     return [f - s for s, f in session.exec(stmt) if s is not None and f is not None]
 
 
-def windows_of_item(session: Session, item_id: int) -> Sequence[Window]:
-    """Windows that serve an item, by number."""
-    stmt = (
-        select(Window)
-        .join(WindowItem, col(WindowItem.window_id) == Window.id)
-        .where(WindowItem.item_id == item_id)
-        .order_by(col(Window.number))
-    )
-    return session.exec(stmt).all()
-
-
 def active_window_ids(session: Session, day: dt.date, seen_since: dt.datetime) -> set[int]:
     """Windows whose agent was heard from since ``seen_since`` or that called a ticket on ``day``."""
     heard = select(Device.window_id).where(
@@ -169,6 +284,11 @@ def active_window_ids(session: Session, day: dt.date, seen_since: dt.datetime) -
     return {w for w in session.exec(heard) if w is not None} | {
         w for w in session.exec(busy) if w is not None
     }
+
+
+def window_item_pairs(session: Session) -> list[tuple[int, int]]:
+    """Every (window id, item id) a window serves."""
+    return [(row.window_id, row.item_id) for row in session.exec(select(WindowItem))]
 
 
 def callable_counts(session: Session, day: dt.date) -> dict[int, int]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import String, bindparam, cast, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -34,14 +36,39 @@ def call_to_dict(call: QueueCall) -> dict[str, Any]:
     }
 
 
-def publish(session: Session, call: QueueCall) -> None:
-    """Announce a call; on PostgreSQL the notification goes out when the transaction commits."""
-    if session.get_bind().dialect.name == "postgresql":
-        payload = json.dumps(call_to_dict(call), ensure_ascii=False)
-        session.execute(
-            text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
-        )
-    # On SQLite the subscribers poll the call table, which this transaction writes anyway.
+_ID_FIRST = '{"id": null'
+_CALL_FIELDS = ("ticket_id", "ticket_no", "window_number", "kind", "called_at", "text")
+
+
+@functools.cache
+def _record_statement() -> Any:
+    # Built once: composing and cache-keying a statement costs more than running it.
+    table = QueueCall.__table__  # type: ignore[attr-defined]
+    values = {name: bindparam(name, type_=table.c[name].type) for name in _CALL_FIELDS}
+    inserted = postgresql.insert(table).values(values).returning(table.c["id"]).cte("inserted")
+    payload = (
+        bindparam("head", type_=String) + cast(inserted.c["id"], String) + bindparam("tail", type_=String)
+    )
+    return select(inserted.c["id"], func.pg_notify(bindparam("channel", type_=String), payload))
+
+
+def record_and_publish(session: Session, call: QueueCall) -> None:
+    """Record a new call and announce it to every server process; ``call.id`` is set.
+
+    On PostgreSQL one statement inserts the row and queues the notification, which goes out when the
+    transaction commits; its payload is the JSON of ``call_to_dict`` with the new id spliced in. On
+    SQLite the subscribers poll the call table.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        session.add(call)
+        session.flush()
+        return
+    without_id = json.dumps({**call_to_dict(call), "id": None}, ensure_ascii=False)
+    if not without_id.startswith(_ID_FIRST):
+        raise ValueError("call_to_dict must put the id first")
+    params = {name: getattr(call, name) for name in _CALL_FIELDS}
+    params.update(channel=CHANNEL, head='{"id": ', tail=without_id[len(_ID_FIRST) :])
+    call.id = int(session.execute(_record_statement(), params).scalar_one())
 
 
 async def subscribe(engine: Engine, ready: asyncio.Event | None = None) -> AsyncIterator[dict[str, Any]]:

@@ -9,17 +9,18 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from server.errors import ConflictError, ForbiddenError, NotFoundError
-from server.models import QueueCall, ServiceItem, Ticket, Window
+from server.models import QueueCall, ServiceItem, Ticket
 from server.models.queue import CALLABLE, TicketStatus
 from server.repo import queue as queue_repo
-from server.repo import registry
-from server.services import notify
+from server.services import notify, queue_cache
 from server.settings import ServerSettings
 from server.timeutil import to_db
 
@@ -69,6 +70,7 @@ class IssueRequest:
     priority: bool
     citizen_id: str | None
     kiosk_device_id: str
+    card_serial: str | None = None  # the ID card's physical serial (UID) when no SAM reader read it
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Issued:
     ticket: Ticket
     created: bool
     reissued: bool = False
+    ahead: int | None = None  # people ahead of a new ticket, counted as it was inserted
 
 
 def citizen_hash(secret: str, id_number: str) -> str:
@@ -91,50 +94,94 @@ def mask_id(id_number: str) -> str:
     return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:]
 
 
+# Prefixed to a card serial before hashing: an ID number never contains it, so a serial's hash can
+# never equal an ID number's (the same citizen_hash column holds both).
+CARD_SERIAL_DOMAIN = "card-serial\x00"
+
+
+def card_serial_hash(secret: str, serial: str) -> str:
+    """Keyed hash of an ID card's physical serial, in a domain of its own."""
+    message = CARD_SERIAL_DOMAIN + serial.strip().upper()
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_card_serial(serial: str) -> str:
+    """A card serial as screens and tickets show it: only its last 4 hex digits."""
+    return "****" + serial.strip().upper()[-4:]
+
+
+def citizen_key(req: IssueRequest, secret: str) -> tuple[str | None, str | None]:
+    """The (hash, masked form) that recognise the request's citizen, or (None, None) for none."""
+    if req.citizen_id:
+        return citizen_hash(secret, req.citizen_id), mask_id(req.citizen_id)
+    if req.card_serial:
+        return card_serial_hash(secret, req.card_serial), mask_card_serial(req.card_serial)
+    return None, None
+
+
 def issue_ticket(
     session: Session, req: IssueRequest, rules: QueueRules, secret: str, now: dt.datetime
 ) -> Issued:
     """Give out a ticket; a retried ``client_ref`` or a citizen still waiting gets theirs back."""
-    existing = queue_repo.ticket_by_client_ref(session, req.client_ref)
-    if existing is not None:
-        return Issued(existing, created=False)
-    item = registry.items_by_code(session, {req.item_code}).get(req.item_code)
-    if item is None or item.id is None:
+    item = queue_cache.item_by_code(session, req.item_code)
+    hashed, masked = citizen_key(req, secret)
+    if item is None or not rules.accepting(now) or hashed is not None:
+        # A retry gets its ticket whatever has changed since, and before the citizen's waiting one.
+        existing = queue_repo.ticket_by_client_ref(session, req.client_ref)
+        if existing is not None:
+            return Issued(existing, created=False)
+    if item is None:
         raise NotFoundError(f"没有编码为 {req.item_code} 的办理事项")
     if not rules.accepting(now):
         raise TicketingClosedError(
             f"今日取号已结束（{rules.last_ticket_time:%H:%M} 停止取号），请于下一个工作日再来办理"
         )
     day = rules.service_day(now)
-    hashed = citizen_hash(secret, req.citizen_id) if req.citizen_id else None
     if hashed is not None:
         waiting = queue_repo.waiting_ticket_of_citizen(session, day, item.id, hashed)
         if waiting is not None:
             return Issued(waiting, created=False, reissued=True)
-    try:
-        with session.begin_nested():
-            ticket = _new_ticket(session, item, req, day, to_db(now), hashed)
-    except IntegrityError:
-        # A retry of the same request raced this one and won: hand out its ticket.
-        raced = queue_repo.ticket_by_client_ref(session, req.client_ref)
-        if raced is None:
-            raise
-        return Issued(raced, created=False)
+    ticket = _unnumbered(item, req, day, to_db(now), hashed, masked)
+    ahead = queue_repo.insert_numbered(session, ticket)
+    if ahead is None:
+        # This client_ref has a ticket already: a retry whose first try committed, or raced this one.
+        earlier = queue_repo.ticket_by_client_ref(session, req.client_ref)
+        if earlier is None:
+            raise ConflictError("取号请求冲突，请重试")
+        return Issued(earlier, created=False)
     log.info("ticket %s issued for item %s", ticket.ticket_no, item.code)
-    return Issued(ticket, created=True)
+    return Issued(ticket, created=True, ahead=ahead)
 
 
-def _new_ticket(
-    session: Session, item: ServiceItem, req: IssueRequest, day: dt.date, now: dt.datetime, hashed: str | None
+class _NumberedItem(Protocol):
+    """What numbering a ticket needs of its item: a ServiceItem or the cached ItemInfo."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def ticket_prefix(self) -> str: ...
+
+    @property
+    def department_id(self) -> int: ...
+
+
+def _unnumbered(
+    item: _NumberedItem,
+    req: IssueRequest,
+    day: dt.date,
+    now: dt.datetime,
+    hashed: str | None,
+    masked: str | None,
 ) -> Ticket:
+    """A new ticket, not yet numbered nor added to a session."""
     if item.id is None:
         raise NotFoundError("service item without id")
-    seq = queue_repo.next_seq(session, day, item.ticket_prefix)
-    ticket = Ticket(
-        ticket_no=f"{item.ticket_prefix}{seq:03d}",
+    return Ticket(
+        ticket_no="",
         service_day=day,
         prefix=item.ticket_prefix,
-        seq=seq,
+        seq=0,
         item_id=item.id,
         department_id=item.department_id,
         priority=req.priority,
@@ -142,10 +189,24 @@ def _new_ticket(
         position_key=now,
         token=secrets.token_urlsafe(24),
         citizen_hash=hashed,
-        citizen_masked=mask_id(req.citizen_id) if req.citizen_id else None,
+        citizen_masked=masked,
         kiosk_device_id=req.kiosk_device_id,
         client_ref=req.client_ref,
     )
+
+
+def _new_ticket(
+    session: Session,
+    item: ServiceItem,
+    req: IssueRequest,
+    day: dt.date,
+    now: dt.datetime,
+    hashed: str | None,
+    masked: str | None,
+) -> Ticket:
+    ticket = _unnumbered(item, req, day, now, hashed, masked)
+    ticket.seq = queue_repo.next_seq(session, day, item.ticket_prefix)
+    ticket.ticket_no = queue_repo.ticket_number(item.ticket_prefix, ticket.seq)
     session.add(ticket)
     session.flush()
     return ticket
@@ -163,7 +224,7 @@ def issue_at_position(
 ) -> Ticket:
     """A priority-lane ticket queued at ``position_key``: an appointment's ticket at its slot start."""
     req = IssueRequest(item.code, str(uuid.uuid4()), True, citizen_id, kiosk_device_id)
-    ticket = _new_ticket(session, item, req, day, to_db(now), citizen_hash(secret, citizen_id))
+    ticket = _new_ticket(session, item, req, day, to_db(now), *citizen_key(req, secret))
     ticket.position_key = to_db(position_key)
     session.add(ticket)
     session.flush()
@@ -176,7 +237,17 @@ def call_text(ticket_no: str, window_number: int) -> str:
     return f"请 {ticket_no} 号到 {window_number} 号窗口办理"
 
 
-def _announce(session: Session, ticket: Ticket, window: Window, kind: str, now: dt.datetime) -> QueueCall:
+class WindowLike(Protocol):
+    """What the queue needs of a window: a Window row or the cached WindowInfo."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def number(self) -> int: ...
+
+
+def _announce(session: Session, ticket: Ticket, window: WindowLike, kind: str, now: dt.datetime) -> QueueCall:
     if ticket.id is None:
         raise NotFoundError("ticket without id")
     call = QueueCall(
@@ -187,15 +258,13 @@ def _announce(session: Session, ticket: Ticket, window: Window, kind: str, now: 
         called_at=now,
         text=call_text(ticket.ticket_no, window.number),
     )
-    session.add(call)
-    session.flush()
-    notify.publish(session, call)
+    notify.record_and_publish(session, call)
     return call
 
 
 def call_next(
     session: Session,
-    window: Window,
+    window: WindowLike,
     staff_no: str | None,
     rules: QueueRules,
     now: dt.datetime,
@@ -204,6 +273,8 @@ def call_next(
     """Claim the next ticket for a window: priority lane first, then the longest waiting.
 
     A repeated ``call_ref`` (the agent retrying after a lost answer) gets the ticket it claimed back.
+    If the retry runs while the first try is still open, it waits for it; when the first try commits,
+    this transaction is rolled back (the claim it made with it) and the first try's ticket returned.
     """
     if window.id is None:
         return None
@@ -213,28 +284,34 @@ def call_next(
             return earlier
     day = rules.service_day(now)
     lapse_leftovers(session, day)
-    item_ids = [i.id for i in registry.items_for_window(session, window.id) if i.id is not None]
+    item_ids = [i.id for i in queue_cache.registry(session).items_of_window.get(window.id, ())]
+    called = {
+        "status": TicketStatus.CALLED.value,
+        "window_id": window.id,
+        "officer_staff_no": staff_no,
+        "called_at": to_db(now),
+        "recall_count": 0,
+        "call_ref": call_ref,
+    }
     try:
-        with session.begin_nested():
-            ticket = queue_repo.claim_next(session, day, item_ids)
-            if ticket is None:
-                return None
-            ticket.status = TicketStatus.CALLED.value
-            ticket.window_id, ticket.officer_staff_no = window.id, staff_no
-            ticket.called_at, ticket.recall_count, ticket.call_ref = to_db(now), 0, call_ref
-            session.add(ticket)
-            session.flush()
+        ticket = queue_repo.claim_next(session, day, item_ids, called)
     except IntegrityError:
-        # The same request, retried while the first try was still running, committed first.
-        raced = _called_by_ref(session, window, call_ref) if call_ref is not None else None
+        if call_ref is None:
+            raise
+        # The same call_ref, retried while the first try was still running: that one committed first.
+        session.rollback()
+        raced = _called_by_ref(session, window, call_ref)
         if raced is None:
             raise
         return raced
+    if ticket is None:
+        return None
+    queue_cache.window_called(session, window.id)
     _announce(session, ticket, window, "call", to_db(now))
     return ticket
 
 
-def _called_by_ref(session: Session, window: Window, call_ref: str) -> Ticket | None:
+def _called_by_ref(session: Session, window: WindowLike, call_ref: str) -> Ticket | None:
     ticket = queue_repo.ticket_by_call_ref(session, call_ref)
     if ticket is not None and ticket.window_id != window.id:
         raise ConflictError(f"叫号请求 {call_ref} 已被其他窗口使用")
@@ -261,7 +338,7 @@ def lapse_leftovers(session: Session, day: dt.date) -> int:
 
 
 def own_ticket(
-    session: Session, window: Window, ticket_no: str, rules: QueueRules, now: dt.datetime
+    session: Session, window: WindowLike, ticket_no: str, rules: QueueRules, now: dt.datetime
 ) -> Ticket:
     """Today's ticket ``ticket_no``, locked, if this window called it."""
     ticket = queue_repo.ticket_by_no(session, rules.service_day(now), ticket_no, lock=True)
@@ -277,7 +354,7 @@ def _require(ticket: Ticket, *statuses: TicketStatus) -> None:
         raise ConflictError(f"{ticket.ticket_no} 号当前状态为 {STATUS_TEXT[ticket.status]}，不能执行此操作")
 
 
-def recall(session: Session, window: Window, ticket: Ticket, now: dt.datetime) -> Ticket:
+def recall(session: Session, window: WindowLike, ticket: Ticket, now: dt.datetime) -> Ticket:
     """Announce a called ticket again, at most three times."""
     _require(ticket, TicketStatus.CALLED)
     if ticket.recall_count >= MAX_RECALLS:
@@ -329,14 +406,17 @@ def finish(ticket: Ticket, staff_no: str | None, now: dt.datetime) -> Ticket:
     ticket.served_at = ticket.served_at or to_db(now)
     ticket.status, ticket.finished_at = TicketStatus.FINISHED.value, to_db(now)
     ticket.officer_staff_no = staff_no or ticket.officer_staff_no
+    session = object_session(ticket)
+    if isinstance(session, Session):
+        queue_cache.service_finished(session, ticket.item_id)  # its median service time changes
     return ticket
 
 
 def transfer(session: Session, ticket: Ticket, item_code: str) -> Ticket:
     """Send a ticket to another item's queue; it keeps its number and its place (position key)."""
     _require(ticket, TicketStatus.CALLED, TicketStatus.SERVING)
-    item = registry.items_by_code(session, {item_code}).get(item_code)
-    if item is None or item.id is None:
+    item = queue_cache.item_by_code(session, item_code)
+    if item is None:
         raise NotFoundError(f"没有编码为 {item_code} 的办理事项")
     if item.id == ticket.item_id:
         raise ConflictError(f"{ticket.ticket_no} 号已在办理该事项，无需转办")

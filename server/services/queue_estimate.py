@@ -4,67 +4,59 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import statistics
 from typing import Any
 
 from sqlmodel import Session
 
-from server.models import ServiceItem, Ticket
+from server.models import Ticket
 from server.models.queue import CALLABLE, TicketStatus
 from server.repo import queue as queue_repo
 from server.repo import registry
+from server.services import queue_cache
 from server.services.queue import STATUS_TEXT, QueueRules
-from server.timeutil import to_db
-
-DEFAULT_SERVICE_TIME = dt.timedelta(minutes=5)
-HISTORY_SIZE = 20
-HEARTBEAT_FRESH = dt.timedelta(minutes=3)
-
-
-def median_service_time(session: Session, item_id: int) -> dt.timedelta:
-    """Median of the item's recent service times; five minutes without history."""
-    times = queue_repo.recent_service_times(session, item_id, HISTORY_SIZE)
-    if not times:
-        return DEFAULT_SERVICE_TIME
-    return dt.timedelta(seconds=statistics.median(t.total_seconds() for t in times))
 
 
 def open_windows(session: Session, item_id: int, day: dt.date, now: dt.datetime) -> int:
     """Windows serving the item that are open now (recent heartbeat or a call today); else all of them."""
-    serving = {w.id for w in queue_repo.windows_of_item(session, item_id)}
-    active = serving & queue_repo.active_window_ids(session, day, to_db(now) - HEARTBEAT_FRESH)
+    serving = {w.id for w in queue_cache.registry(session).windows_of_item.get(item_id, ())}
+    active = serving & queue_cache.active_window_ids(session, day, now)
     return max(len(active) or len(serving), 1)
 
 
-def estimate(session: Session, ticket: Ticket, rules: QueueRules, now: dt.datetime) -> tuple[int, int]:
-    """(people ahead, estimated wait in minutes) of a callable ticket; (0, 0) otherwise."""
+def estimate(
+    session: Session, ticket: Ticket, rules: QueueRules, now: dt.datetime, ahead: int | None = None
+) -> tuple[int, int]:
+    """(people ahead, estimated wait in minutes) of a callable ticket; (0, 0) otherwise.
+
+    ``ahead`` is the people-ahead count when the caller has it already (a ticket just issued).
+    """
     if ticket.status not in CALLABLE:
         return 0, 0
-    ahead = queue_repo.count_ahead(session, ticket)
-    per_person = median_service_time(session, ticket.item_id)
+    if ahead is None:
+        ahead = queue_repo.count_ahead(session, ticket)
+    per_person = queue_cache.median_service_time(session, ticket.item_id)
     windows = open_windows(session, ticket.item_id, rules.service_day(now), now)
     return ahead, math.ceil(ahead * per_person.total_seconds() / 60 / windows)
 
 
-def window_group(session: Session, item_id: int) -> str:
-    """The windows serving an item, as the ticket prints it: "1、2号窗口"."""
-    numbers = [str(w.number) for w in queue_repo.windows_of_item(session, item_id)]
-    return f"{'、'.join(numbers)}号窗口" if numbers else ""
-
-
 def ticket_view(
-    session: Session, ticket: Ticket, rules: QueueRules, base_url: str, now: dt.datetime
+    session: Session,
+    ticket: Ticket,
+    rules: QueueRules,
+    base_url: str,
+    now: dt.datetime,
+    ahead: int | None = None,
 ) -> dict[str, Any]:
-    """The ticket as the kiosk prints it and an agent shows it."""
-    item = session.get(ServiceItem, ticket.item_id)
-    window = registry.window_by_id(session, ticket.window_id) if ticket.window_id else None
-    ahead, wait_min = estimate(session, ticket, rules, now)
+    """The ticket as the kiosk prints it and an agent shows it (``ahead``: see ``estimate``)."""
+    item = queue_cache.item_by_id(session, ticket.item_id)
+    window = queue_cache.window_by_id(session, ticket.window_id) if ticket.window_id else None
+    people_ahead, wait_min = estimate(session, ticket, rules, now, ahead)
     return {
         "ticket_no": ticket.ticket_no,
         "item_code": item.code if item else None,
         "item_name": item.name if item else None,
-        "window_group": window_group(session, ticket.item_id),
-        "people_ahead": ahead,
+        "window_group": queue_cache.registry(session).window_group(ticket.item_id),
+        "people_ahead": people_ahead,
         "estimated_wait_min": wait_min,
         "issued_at": ticket.issued_at.isoformat(),
         "token": ticket.token,
@@ -85,6 +77,7 @@ def items_overview(session: Session, rules: QueueRules, now: dt.datetime) -> lis
     """The kiosk's item screen: every item with department, materials, prefix and waiting count."""
     departments = {d.id: d for d in registry.all_departments(session)}
     waiting = queue_repo.callable_counts(session, rules.service_day(now))
+    snapshot = queue_cache.registry(session)
     rows = []
     for item in registry.all_items(session):
         dep = departments.get(item.department_id)
@@ -96,7 +89,7 @@ def items_overview(session: Session, rules: QueueRules, now: dt.datetime) -> lis
                 "department": {"code": dep.code, "name": dep.name} if dep else None,
                 "materials": list(item.materials),
                 "committed_days": item.committed_days,
-                "window_group": window_group(session, item.id) if item.id is not None else "",
+                "window_group": snapshot.window_group(item.id) if item.id is not None else "",
                 "waiting": waiting.get(item.id or 0, 0),
             }
         )

@@ -5,17 +5,31 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Response, status
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
-from server.api.deps import READERS, DeviceDep, SessionDep, SettingsDep, department_scope, require_roles
+from server.api.deps import (
+    READERS,
+    DeviceDep,
+    SessionDep,
+    SettingsDep,
+    _bearer,
+    department_scope,
+    get_app_settings,
+    get_device,
+    get_engine,
+    require_roles,
+)
 from server.api.responses import UNPROCESSABLE
+from server.db import session_scope
 from server.errors import ConflictError, ForbiddenError, HallError, NotFoundError
-from server.models import Device, User, Window
+from server.models import Device, User
 from server.models.devices import DeviceKind
-from server.repo import registry
 from server.services import queue as queue_service
+from server.services import queue_cache
 from server.services.queue import QueueRules
+from server.services.queue_cache import WindowInfo
 from server.services.queue_estimate import queue_stats, ticket_view
 from server.timeutil import utcnow
 
@@ -53,10 +67,23 @@ class TransferIn(OfficerIn):
     item_code: Annotated[str, Field(min_length=1, max_length=32)]
 
 
-def _window(session: SessionDep, device: Device) -> Window:
+async def device_credentials(authorization: Annotated[str | None, Header()] = None) -> str:
+    """The bearer credentials of a device, for a route that checks the key itself in its worker thread.
+
+    Missing or malformed credentials are refused here, before the body is validated (401 before 422),
+    as DeviceDep does; the key is looked up (and a revoked one refused) with ``get_device``.
+    """
+    _bearer(authorization)
+    return authorization or ""
+
+
+Credentials = Annotated[str, Depends(device_credentials)]
+
+
+def _window(session: SessionDep, device: Device) -> WindowInfo:
     if device.kind != DeviceKind.AGENT.value or device.window_id is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only a window's counter agent may call tickets")
-    window = registry.window_by_id(session, device.window_id)
+    window = queue_cache.window_by_id(session, device.window_id)
     if window is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "the window of this device does not exist")
     return window
@@ -69,24 +96,28 @@ def _window(session: SessionDep, device: Device) -> Window:
         409: {"description": "the call_ref was used by another window"},
     },
 )
-def call_next(
-    session: SessionDep,
-    settings: SettingsDep,
-    device: DeviceDep,
-    body: Annotated[CallNextIn | None, Body()] = None,
+async def call_next(
+    request: Request, authorization: Credentials, body: Annotated[CallNextIn | None, Body()] = None
 ) -> Any:
     """Claim the next ticket for this window (204 when nobody waits); a repeated call_ref gets it again."""
-    window = _window(session, device)
-    rules, now = QueueRules.from_settings(settings), utcnow()
-    body = body or CallNextIn()
-    call_ref = str(body.call_ref) if body.call_ref is not None else None
-    try:
-        ticket = queue_service.call_next(session, window, body.staff_no, rules, now, call_ref)
-    except HallError as err:
-        raise http_error(err) from err
-    if ticket is None:
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
-    return ticket_view(session, ticket, rules, settings.base_url, now)
+    # A hot route: one worker-thread hop for the whole request instead of one per sync dependency.
+    return await run_in_threadpool(_call_next, request, body or CallNextIn(), authorization)
+
+
+def _call_next(request: Request, body: CallNextIn, authorization: str) -> Any:
+    settings = get_app_settings(request)
+    # Committed before the answer goes out, as SessionDep does.
+    with session_scope(get_engine(request)) as session:
+        window = _window(session, get_device(session, authorization))
+        rules, now = QueueRules.from_settings(settings), utcnow()
+        call_ref = str(body.call_ref) if body.call_ref is not None else None
+        try:
+            ticket = queue_service.call_next(session, window, body.staff_no, rules, now, call_ref)
+        except HallError as err:
+            raise http_error(err) from err
+        if ticket is None:
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+        return ticket_view(session, ticket, rules, settings.base_url, now)
 
 
 @router.post("/tickets/{ticket_no}/{action}")

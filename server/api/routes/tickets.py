@@ -8,12 +8,22 @@ from string import Template
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.concurrency import run_in_threadpool
 
-from server.api.deps import DEMO_SECRET, DeviceDep, SessionDep, SettingsDep
-from server.api.routes.queue import http_error
+from server.api.deps import (
+    DEMO_SECRET,
+    DeviceDep,
+    SessionDep,
+    SettingsDep,
+    get_app_settings,
+    get_device,
+    get_engine,
+)
+from server.api.routes.queue import Credentials, http_error
+from server.db import session_scope
 from server.errors import HallError
 from server.models import Device
 from server.models.devices import DeviceKind
@@ -21,13 +31,15 @@ from server.models.queue import CALLABLE
 from server.repo import queue as queue_repo
 from server.services import queue as queue_service
 from server.services.queue import IssueRequest, QueueRules
-from server.services.queue_estimate import estimate, items_overview, ticket_view
+from server.services.queue_estimate import items_overview, ticket_view
 from server.timeutil import utcnow
 
 router = APIRouter(tags=["tickets"])
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 ID_NUMBER = r"^(\d{17}[\dXx]|\d{15})$"
+# A contactless card's UID in hex: 4, 7 or 10 bytes (ISO 14443), allowing any length from 4 to 10.
+CARD_SERIAL = r"^([0-9A-Fa-f]{2}){4,10}$"
 
 
 class CitizenIn(BaseModel):
@@ -48,6 +60,20 @@ class TicketIn(BaseModel):
     client_ref: UUID
     priority: bool = False
     citizen: CitizenIn | None = None
+    card_serial: Annotated[
+        str | None,
+        Field(
+            pattern=CARD_SERIAL,
+            description="the ID card's physical serial (UID, 8-20 hex digits) when no SAM reader read "
+            "the card; only a keyed hash and the last 4 digits are kept",
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _one_citizen_reference(self) -> TicketIn:
+        if self.citizen is not None and self.card_serial is not None:
+            raise ValueError("give either citizen or card_serial, not both")
+        return self
 
 
 def _kiosk(device: Device) -> Device:
@@ -69,28 +95,40 @@ def list_items(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
 
 
 @router.post("/api/v1/tickets", status_code=status.HTTP_201_CREATED)
-def issue(
-    body: TicketIn, response: Response, session: SessionDep, settings: SettingsDep, device: DeviceDep
+async def issue(
+    body: TicketIn, request: Request, response: Response, authorization: Credentials
 ) -> dict[str, Any]:
     """Issue a ticket (201); a retried client_ref or a citizen already waiting gets theirs back (200)."""
-    _kiosk(device)
-    rules, now = QueueRules.from_settings(settings), utcnow()
-    request = IssueRequest(
-        item_code=body.item_code,
-        client_ref=str(body.client_ref),
-        priority=body.priority,
-        citizen_id=body.citizen.id_number if body.citizen else None,
-        kiosk_device_id=device.device_id,
-    )
-    secret = settings.secret_key.get_secret_value() or DEMO_SECRET
-    try:
-        issued = queue_service.issue_ticket(session, request, rules, secret, now)
-    except HallError as err:
-        raise http_error(err) from err
-    if not issued.created:
-        response.status_code = status.HTTP_200_OK
-    view = ticket_view(session, issued.ticket, rules, settings.base_url, now)
-    return {**view, "reissued": issued.reissued}
+    # A hot route: one worker-thread hop for the whole request instead of one per sync dependency.
+    return await run_in_threadpool(_issue, request, body, response, authorization)
+
+
+def _issue(request: Request, body: TicketIn, response: Response, authorization: str) -> dict[str, Any]:
+    settings = get_app_settings(request)
+    # Committed before the answer goes out, as SessionDep does.
+    with session_scope(get_engine(request)) as session:
+        device = _kiosk(get_device(session, authorization))
+        rules, now = QueueRules.from_settings(settings), utcnow()
+        issue_request = IssueRequest(
+            item_code=body.item_code,
+            client_ref=str(body.client_ref),
+            priority=body.priority,
+            citizen_id=body.citizen.id_number if body.citizen else None,
+            kiosk_device_id=device.device_id,
+            card_serial=body.card_serial,
+        )
+        secret = settings.secret_key.get_secret_value() or DEMO_SECRET
+        try:
+            issued = queue_service.issue_ticket(session, issue_request, rules, secret, now)
+        except HallError as err:
+            raise http_error(err) from err
+        # Release the numbering counter's row lock now, not after the answer is built: other kiosks
+        # issuing for the same item wait on it.
+        session.commit()
+        if not issued.created:
+            response.status_code = status.HTTP_200_OK
+        view = ticket_view(session, issued.ticket, rules, settings.base_url, now, issued.ahead)
+        return {**view, "reissued": issued.reissued}
 
 
 @router.post("/api/v1/tickets/{ticket_no}/{outcome}")
@@ -124,7 +162,6 @@ def status_page(token: str, session: SessionDep, settings: SettingsDep) -> HTMLR
         return HTMLResponse(page.substitute(hall=html.escape(settings.hall_name)), status.HTTP_404_NOT_FOUND)
     rules, now = QueueRules.from_settings(settings), utcnow()
     view = ticket_view(session, ticket, rules, settings.base_url, now)
-    ahead, wait_min = estimate(session, ticket, rules, now)
     where = f"请到 {view['window_number']} 号窗口" if view["window_number"] else view["window_group"]
     page = Template((PAGES / "ticket.html").read_text(encoding="utf-8"))
     values = {
@@ -132,8 +169,8 @@ def status_page(token: str, session: SessionDep, settings: SettingsDep) -> HTMLR
         "ticket_no": ticket.ticket_no,
         "item_name": view["item_name"] or "",
         "status_text": view["status_text"],
-        "ahead": str(ahead),
-        "wait": str(wait_min),
+        "ahead": str(view["people_ahead"]),
+        "wait": str(view["estimated_wait_min"]),
         "where": where,
         "issued": ticket.issued_at.astimezone(rules.tz).strftime("%H:%M"),
         "waiting_class": "" if ticket.status in CALLABLE else "hidden",
