@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, HTTPException, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from kiosk.devices.pcsc import PcscError
 from kiosk.flow import Back, ChooseDepartment, ChooseItem, Event, Home, Start, TakeTicket, Touch, UseCard
 from kiosk.service import UnknownChoiceError
 
@@ -40,6 +41,12 @@ class CardIn(BaseModel):
     """Which simulated identity to put on the reader."""
 
     index: int
+
+
+class SerialCardIn(BaseModel):
+    """The UID of the simulated card to put on the PC/SC reader."""
+
+    uid: str = Field(pattern=r"^([0-9A-Fa-f]{2}){4,10}$")
 
 
 class FaultIn(BaseModel):
@@ -91,6 +98,8 @@ def create_kiosk_app(kiosk: Kiosk, sims: SimulatedKioskDevices | None = None) ->
             "printer": kiosk.printing.supervisor.state.value,
             "printer_problem": kiosk.printing.problem,
             "idcard": kiosk.card_reader_state,
+            "card_lane": kiosk.settings.card_lane,
+            "card_present": kiosk.card_present,
             "server": "ok" if kiosk.catalog_ok else "unreachable",
             "unprinted": len(kiosk.printing.journal.pending()),
         }
@@ -112,6 +121,21 @@ def _add_sim_routes(app: FastAPI, sims: SimulatedKioskDevices) -> None:
     @app.post("/sim/card/remove")
     def remove_card() -> dict[str, Any]:
         sims.remove_card()
+        return {"removed": True}
+
+    @app.post("/sim/serial-card/place")
+    def place_serial_card(body: SerialCardIn) -> dict[str, Any]:
+        try:
+            masked = sims.present_serial_card(body.uid)
+        except PcscError as err:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, f"virtual card not presented: {err}"
+            ) from err
+        return {"placed": masked}
+
+    @app.post("/sim/serial-card/remove")
+    def remove_serial_card() -> dict[str, Any]:
+        sims.remove_serial_card()
         return {"removed": True}
 
     @app.post("/sim/printer/fault")

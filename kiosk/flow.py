@@ -36,6 +36,7 @@ class Failure(StrEnum):
     APPT_NONE = "appointment_none"
     APPT_TOO_EARLY = "appointment_too_early"
     APPT_TOO_LATE = "appointment_too_late"
+    APPT_BY_SERIAL = "appointment_card_serial"
 
 
 FAILURE_TEXT = {
@@ -46,19 +47,37 @@ FAILURE_TEXT = {
     Failure.APPT_NONE: "没有查到您今天的预约，请直接取号或到咨询台咨询",
     Failure.APPT_TOO_EARLY: "还未到预约签到时间，请稍后再来签到取号",
     Failure.APPT_TOO_LATE: "您的预约已超过签到时间，您可以直接取普通号",
+    Failure.APPT_BY_SERIAL: (
+        "本机读卡器不能读取身份证号码，无法查询预约。请点击“直接取号”取普通号，或到咨询台办理预约签到"
+    ),
 }
 CARD_FAILURES = frozenset({Failure.CARD_UNREADABLE, Failure.CARD_EXPIRED})
 
 
 @dataclass(frozen=True)
 class Citizen:
-    """What the card lane needs from an ID card; the clear fields never reach a screen or a log."""
+    """What the card lane needs from an ID card; the clear fields never reach a screen or a log.
+
+    A card read by its physical serial only (a PC/SC reader, no SAM) gives no ID number, name,
+    age or validity: ``card_serial`` is then all there is.
+    """
 
     id_number: str = field(repr=False)
     name: str = field(repr=False)
     masked: str
-    age: int
+    age: int | None  # None: unknown, so never the priority lane
     expired: bool
+    card_serial: str = field(default="", repr=False)
+
+    @classmethod
+    def by_card_serial(cls, card_serial: str, masked: str) -> Citizen:
+        """A citizen known only by the ID card's physical serial."""
+        return cls(id_number="", name="", masked=masked, age=None, expired=False, card_serial=card_serial)
+
+    @property
+    def serial_only(self) -> bool:
+        """True when only the card's serial is known (no booking can be looked up by it)."""
+        return not self.id_number
 
 
 @dataclass(frozen=True)
@@ -242,6 +261,11 @@ def seconds_left(flow: Flow, now: float, config: FlowConfig) -> float | None:
     return None if timeout is None else max(0.0, flow.since + timeout - now)
 
 
+def _priority(citizen: Citizen | None, config: FlowConfig) -> bool:
+    """The priority lane goes by the age on the card; an unknown age never qualifies."""
+    return citizen is not None and citizen.age is not None and citizen.age >= config.priority_age
+
+
 def _to(screen: Screen, now: float, **changes: Any) -> Flow:
     """A fresh screen; what is not carried over is forgotten (the citizen above all)."""
     return replace(Flow(), screen=screen, since=now, **changes)
@@ -293,7 +317,7 @@ def step(flow: Flow, event: Event, now: float, config: FlowConfig) -> tuple[Flow
             if citizen.expired:
                 failure = Failure.CARD_EXPIRED
                 return _to(Screen.FAILURE, now, failure=failure, message=FAILURE_TEXT[failure], **kept), None
-            priority = citizen.age >= config.priority_age
+            priority = _priority(citizen, config)
             nxt = _to(Screen.ISSUING, now, citizen=citizen, priority=priority, **kept)
             return nxt, IssueTicket(flow.item_code, citizen, priority)
         case CardFailed(hint=hint) if screen is Screen.CARD:
@@ -319,8 +343,17 @@ def _appointment_step(
             screen is Screen.FAILURE and flow.failure is Failure.CARD_UNREADABLE
         ):
             return _to(Screen.CARD, now, appointment=True), None
-        case Back() if screen is Screen.CARD or (screen is Screen.FAILURE and flow.failure in CARD_FAILURES):
+        case Back() if screen is Screen.CARD or (
+            screen is Screen.FAILURE
+            and (flow.failure in CARD_FAILURES or flow.failure is Failure.APPT_BY_SERIAL)
+        ):
             return _to(Screen.WELCOME, now), None
+        case CardRead(citizen=citizen) if screen is Screen.CARD and citizen.serial_only:
+            # Bookings hold ID numbers: a serial finds none. Offer the normal ticket path instead.
+            failure, text = Failure.APPT_BY_SERIAL, FAILURE_TEXT[Failure.APPT_BY_SERIAL]
+            return _to(Screen.FAILURE, now, failure=failure, message=text, appointment=True), None
+        case TakeTicket() if screen is Screen.FAILURE and flow.failure is Failure.APPT_BY_SERIAL:
+            return _to(Screen.DEPARTMENT, now), None
         case CardRead(citizen=citizen) if screen is Screen.CARD:
             if citizen.expired:
                 failure, text = Failure.CARD_EXPIRED, FAILURE_TEXT[Failure.CARD_EXPIRED]
@@ -341,7 +374,7 @@ def _appointment_step(
             if not flow.item_code:
                 return flow, None
             holder = flow.citizen
-            priority = holder is not None and holder.age >= config.priority_age
+            priority = _priority(holder, config)
             nxt = _to(Screen.ISSUING, now, item_code=flow.item_code, citizen=holder, priority=priority)
             return nxt, IssueTicket(flow.item_code, holder, priority)
     return None

@@ -17,7 +17,9 @@ import uvicorn
 
 from common import systemd
 from kiosk.app import create_kiosk_app
+from kiosk.card_serial import card_serial_station
 from kiosk.cards import CardReaderLoop
+from kiosk.devices.printer.commands import load_escpos
 from kiosk.devices.supervisor import DeviceState
 from kiosk.journal import Journal
 from kiosk.printing import Printing
@@ -42,12 +44,20 @@ async def run_kiosk(settings: KioskSettings) -> None:
     """Run the ticket kiosk until SIGTERM/SIGINT."""
     sims: SimulatedKioskDevices | None = None
     printer_url, idcard_url = settings.printer_url, settings.idcard_url
-    if SIMULATED in (printer_url, idcard_url):
-        sims = SimulatedKioskDevices(settings.printer_encoding)
+    if idcard_url and settings.card_serial_reader:
+        log.warning(
+            "card_serial_reader %r not used: a SAM reader (idcard_url) is configured",
+            settings.card_serial_reader,
+        )
+    serial_sim = settings.card_lane == "serial" and settings.card_serial_reader == SIMULATED
+    if SIMULATED in (printer_url, idcard_url) or serial_sim:
+        sims = SimulatedKioskDevices(settings.printer_encoding, settings.card_serial_sim_port)
         if printer_url == SIMULATED:
             printer_url = sims.start_printer()
         if idcard_url == SIMULATED:
             idcard_url = sims.start_idcard(settings.sim_identities)
+    # Load the printer stack in the background now, so the first citizen's ticket does not wait for it.
+    warm_printer = asyncio.create_task(asyncio.to_thread(load_escpos), name="printer-stack")
     server = ServerClient(
         settings.server_url,
         settings.device_key.get_secret_value(),
@@ -74,17 +84,21 @@ async def run_kiosk(settings: KioskSettings) -> None:
         asyncio.create_task(kiosk.catalog_loop(), name="catalog"),
         asyncio.create_task(kiosk.tick_loop(), name="tick"),
     ]
+
+    def card_reader_changed(name: str, kind: str, state: DeviceState, reason: str) -> None:
+        kiosk.on_card_reader_change(name, kind, state, reason)
+        reporter.report(name, kind, state, reason)
+
     cards = None
     if idcard_url:
-
-        def card_reader_changed(name: str, kind: str, state: DeviceState, reason: str) -> None:
-            kiosk.on_card_reader_change(name, kind, state, reason)
-            reporter.report(name, kind, state, reason)
-
         cards = CardReaderLoop(
             idcard_url, settings.idcard_baud, kiosk.on_card, kiosk.on_card_error, card_reader_changed
         )
         tasks.append(asyncio.create_task(cards.run(), name="idcard"))
+    elif settings.card_serial_reader:
+        # No SAM reader: the PC/SC reader gives the card's serial only.
+        serial_station = card_serial_station(settings, kiosk, card_reader_changed)
+        tasks.append(asyncio.create_task(serial_station.run(), name="card-serial"))
     config = uvicorn.Config(
         create_kiosk_app(kiosk, sims), host=settings.http_host, port=settings.http_port, log_level="warning"
     )
@@ -122,7 +136,7 @@ async def run_kiosk(settings: KioskSettings) -> None:
             cards.stop()
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, warm_printer, return_exceptions=True)
         await server.aclose()
         if sims is not None:
             sims.stop()

@@ -114,10 +114,25 @@ class ServerClient:
             raise ServerUnreachableError(f"unexpected item list from the server: {err!r}") from err
 
     async def issue(
-        self, item_code: str, client_ref: str, priority: bool, citizen: dict[str, str] | None
+        self,
+        item_code: str,
+        client_ref: str,
+        priority: bool,
+        citizen: dict[str, str] | None,
+        card_serial: str | None = None,
     ) -> dict[str, Any]:
-        """Issue a ticket; repeating the same ``client_ref`` returns the same ticket."""
-        body = {"item_code": item_code, "client_ref": client_ref, "priority": priority, "citizen": citizen}
+        """Issue a ticket; repeating the same ``client_ref`` returns the same ticket.
+
+        ``card_serial`` (the ID card's UID, when no SAM reader read it) stands for ``citizen``.
+        """
+        body: dict[str, Any] = {
+            "item_code": item_code,
+            "client_ref": client_ref,
+            "priority": priority,
+            "citizen": citizen,
+        }
+        if card_serial is not None:
+            body["card_serial"] = card_serial
         ticket: dict[str, Any] = await self._request("POST", "/api/v1/tickets", json=body)
         return self._absolute(ticket)
 

@@ -10,8 +10,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk import card_serial
 from kiosk.cards import citizen_from
 from kiosk.devices.idcard import IdCardError, Identity
+from kiosk.devices.pcsc import CardRead as SerialCardRead
+from kiosk.devices.pcsc import PcscError
 from kiosk.flow import (
     CardFailed,
     CardRead,
@@ -73,6 +76,7 @@ class Kiosk:
         self.catalog: list[CatalogItem] = []
         self.catalog_ok = False
         self.card_reader_state = "unavailable"
+        self.card_present = False  # the card serial lane: a card lies on the PC/SC reader
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- events --------------------------------------------------------------
@@ -108,19 +112,42 @@ class Kiosk:
         if self.flow.screen is Screen.CARD:
             self.handle(CardFailed(err.hint_zh))
 
+    def on_card_serial(self, card: SerialCardRead) -> None:
+        """A card was put on the PC/SC reader and its UID read (the card serial lane)."""
+        self.card_present = True
+        citizen = card_serial.citizen_from_serial(card)
+        if self.flow.screen is not Screen.CARD:
+            log.info("card %s read outside the card screen: ignored", citizen.masked)
+            return
+        self.handle(CardRead(citizen))
+
+    def on_card_serial_removed(self) -> None:
+        """The card left the PC/SC reader."""
+        self.card_present = False
+        log.info("card removed from the card serial reader")
+
+    def on_card_serial_error(self, err: PcscError) -> None:
+        """A card was on the PC/SC reader but its UID could not be read."""
+        if self.flow.screen is Screen.CARD:
+            self.handle(CardFailed(card_serial.read_failure_hint(err)))
+
     def on_card_reader_change(self, name: str, kind: str, state: Any, reason: str) -> None:
         """Remember the reader's availability for the status line."""
         self.card_reader_state = str(state)
 
     async def _issue(self, effect: IssueTicket) -> None:
-        citizen = None
-        if effect.citizen is not None:
+        citizen, serial = None, None
+        if effect.citizen is not None and effect.citizen.serial_only:
+            serial = effect.citizen.card_serial
+        elif effect.citizen is not None:
             citizen = {"id_number": effect.citizen.id_number, "name": effect.citizen.name}
         client_ref = str(uuid.uuid4())  # the same ref on a retry: the server issues at most once
         event: Event = IssueFailed(Failure.SERVER_DOWN)
         for attempt in range(1, ISSUE_ATTEMPTS + 1):
             try:
-                ticket = await self.server.issue(effect.item_code, client_ref, effect.priority, citizen)
+                ticket = await self.server.issue(
+                    effect.item_code, client_ref, effect.priority, citizen, card_serial=serial
+                )
             except ServerRejectedError as err:
                 log.warning("ticket for %s refused: %s", effect.item_code, err)
                 event = IssueFailed(Failure.REJECTED, err.detail)

@@ -32,6 +32,10 @@ class KioskSettings(BaseSettings):
     printer_check_s: float = Field(default=2.0, gt=0)
     idcard_url: str = SIMULATED
     idcard_baud: int = 115200
+    # The card serial lane, used only when idcard_url is "" (no SAM reader): "" = none; "sim" = a
+    # virtual card on pcscd's vpcd reader; else a PC/SC reader name or a pattern of it.
+    card_serial_reader: str = ""
+    card_serial_sim_port: int = Field(default=35963, ge=1, le=65535)  # vpcd's port of "Virtual PCD 00 00"
     sim_identities: Path = DEMO_IDENTITIES
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8700, ge=0, le=65535)
@@ -57,6 +61,13 @@ class KioskSettings(BaseSettings):
             )
         self.server_url = self.server_url.rstrip("/")
         return self
+
+    @property
+    def card_lane(self) -> str:
+        """How the card lane reads ID cards: "sam" (full identity), "serial" (UID only) or "" (none)."""
+        if self.idcard_url:
+            return "sam"
+        return "serial" if self.card_serial_reader else ""
 
     @property
     def journal_path(self) -> Path:

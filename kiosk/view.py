@@ -103,11 +103,13 @@ def render_view(kiosk: Kiosk) -> dict[str, Any]:
         "priority": flow.priority,
         "ticket": _ticket(kiosk) if flow.screen is Screen.TICKET else None,
         "failure": flow.failure.value if flow.failure is not None else None,
-        "offer_ticket": flow.failure is Failure.APPT_TOO_LATE and bool(flow.item_code),
+        "offer_ticket": (flow.failure is Failure.APPT_TOO_LATE and bool(flow.item_code))
+        or flow.failure is Failure.APPT_BY_SERIAL,
         "appointment": flow.appointment,
         "message": flow.message,
         "printer_problem": kiosk.printing.problem,
         "online": kiosk.catalog_ok,
         "priority_age": kiosk.settings.priority_age,
+        "card_lane": kiosk.settings.card_lane,
         "clock": f"{datetime.now(kiosk.tz):%Y年%-m月%-d日 %H:%M}",
     }

@@ -4,6 +4,11 @@
 const POLL_MS = 400;
 const SCREENS = ["welcome", "department", "items", "item", "card", "issuing", "ticket", "failure"];
 const BACK_SCREENS = new Set(["department", "items", "item", "card"]);
+const WELCOME_HINT = {
+  sam: "70周岁及以上老人刷身份证取号，可走绿色通道优先办理；已预约的请点“预约取号”并刷身份证签到",
+  // The card serial lane reads no birth date and no ID number: no age-based lane, no booking look-up.
+  serial: "刷身份证取号可避免重复取号；70周岁及以上老人及已预约的群众请到咨询台办理",
+};
 let lastJson = "";
 let lastTouch = 0;
 
@@ -102,6 +107,9 @@ function render(state) {
   text("notice", notice);
   show("notice", Boolean(notice));
 
+  if (state.screen === "welcome" && WELCOME_HINT[state.card_lane]) {
+    text("welcome-hint", WELCOME_HINT[state.card_lane]);
+  }
   if (state.screen === "department") {
     fillList("department-list", state.departments.map((d) =>
       choiceButton(d.name, "等候 " + d.waiting + " 人", { type: "department", code: d.code })));

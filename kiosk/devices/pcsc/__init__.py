@@ -11,6 +11,7 @@ from kiosk.devices.pcsc.errors import (
     ReaderNotFoundError,
     VpcdProtocolError,
 )
+from kiosk.devices.pcsc.station import VPCD_READER, ReaderStation, pick_reader
 from kiosk.devices.pcsc.vpcd import DEFAULT_VPCD_PORT, VirtualCard
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "DEFAULT_VPCD_PORT",
     "GET_UID_APDU",
     "MIFARE_1K_ATR",
+    "VPCD_READER",
     "CardCommandError",
     "CardRead",
     "CardWatcher",
@@ -27,6 +29,8 @@ __all__ = [
     "PcscProtocolError",
     "PcscUnavailableError",
     "ReaderNotFoundError",
+    "ReaderStation",
     "VirtualCard",
     "VpcdProtocolError",
+    "pick_reader",
 ]

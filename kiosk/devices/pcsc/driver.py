@@ -31,10 +31,13 @@ class ContactlessReader:
         reader_name: str | None = None,
         name_pattern: str = DEFAULT_READER_PATTERN,
         wire_logger: str = __name__,
+        redact_uid: bool = False,
     ) -> None:
         self.reader_name = reader_name
         self.name_pattern = re.compile(name_pattern, re.IGNORECASE)
         self._wire = logging.getLogger(wire_logger)
+        # A card that stands for a citizen: its UID is personal data and stays out of the wire log.
+        self.redact_uid = redact_uid
 
     def list_readers(self) -> list[str]:
         """Names of all attached PC/SC readers (blocking)."""
@@ -61,15 +64,21 @@ class ContactlessReader:
             atr = scard_io.card_atr(hcard)
             self._wire.debug("%s >>> %s", reader, hex_bytes(GET_UID_APDU))
             response = scard_io.transmit(hcard, protocol, GET_UID_APDU)
-            self._wire.debug("%s <<< %s", reader, hex_bytes(response))
+            if self.redact_uid:
+                self._wire.debug(
+                    "%s <<< [%d bytes withheld] %s", reader, len(response) - 2, hex_bytes(response[-2:])
+                )
+            else:
+                self._wire.debug("%s <<< %s", reader, hex_bytes(response))
         return CardRead(uid_hex=uid_from_response(response).hex().upper(), atr_hex=atr.hex().upper())
 
 
 class CardWatcher:
     """Calls ``on_insert(CardRead)`` when a card arrives and ``on_remove()`` when it leaves.
 
-    Callbacks run on the watcher's thread. Losing pcscd or the reader counts as a removal; the
-    watcher then retries every ``retry_s`` until it is back.
+    ``on_error(PcscError)``, if given, hears of a card that arrived but could not be read (it
+    left during the read, or refused GET UID). Callbacks run on the watcher's thread. Losing
+    pcscd or the reader counts as a removal; the watcher then retries every ``retry_s``.
     """
 
     def __init__(
@@ -79,10 +88,12 @@ class CardWatcher:
         on_remove: Callable[[], None],
         poll_s: float = 0.5,
         retry_s: float = 1.0,
+        on_error: Callable[[PcscError], None] | None = None,
     ) -> None:
         self.reader = reader
         self.on_insert = on_insert
         self.on_remove = on_remove
+        self.on_error = on_error
         self.poll_s = poll_s
         self.retry_s = retry_s
         self.card_present = False
@@ -155,15 +166,22 @@ class CardWatcher:
     def _card_arrived(self, hcontext: Any, reader: str) -> None:
         try:
             card = self.reader.read_uid_in(hcontext, reader)
-        except NoCardError:
+        except NoCardError as err:
             log.info("card left %r before its UID was read", reader)
+            self._failed_read(err)
             return
         except PcscError as err:
             # A card that cannot be read (not contactless, refuses GET UID) is no tap.
             log.warning("card on %r not read: %s", reader, err)
+            self._failed_read(err)
             return
         self.card_present = True
         self._call(lambda: self.on_insert(card))
+
+    def _failed_read(self, err: PcscError) -> None:
+        on_error = self.on_error
+        if on_error is not None:
+            self._call(lambda: on_error(err))
 
     def _set_absent(self) -> None:
         if self.card_present:
