@@ -15,10 +15,11 @@ from server.models.cases import Case, CaseEvent
 from server.models.devices import Device, DeviceState, DeviceStatusChange
 from server.models.enrollment import EnrollmentRequest
 from server.models.events import EdgeEventRecord
-from server.models.followups import Complaint, Followup, FollowupNote, RatingExclusion, RatingRollup
+from server.models.followups import Complaint, Followup, FollowupNote, RatingExclusion
 from server.models.queue import QueueCall, Ticket, TicketCounter
 from server.models.ratings import MisuseSignal, Rating
 from server.models.registry import Department, Officer, PostAssignment, ServiceItem, Window, WindowItem
+from server.models.rollups import RatingTallyDay, RatingTallyMonth
 from server.models.users import User
 
 __all__ = [
@@ -51,7 +52,8 @@ __all__ = [
     "QueueCall",
     "Rating",
     "RatingExclusion",
-    "RatingRollup",
+    "RatingTallyDay",
+    "RatingTallyMonth",
     "ServiceItem",
     "Ticket",
     "TicketCounter",

@@ -1,34 +1,11 @@
-"""Rating rollups, exclusions, bad-review follow-ups (差评整改), appeals (申诉) and complaints (投诉)."""
+"""Rating exclusions, bad-review follow-ups (差评整改), appeals (申诉) and complaints (投诉)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-# Rollup keys cannot hold NULL: a unique index treats NULLs as distinct, so ON CONFLICT would never match.
-NO_ID = 0  # no officer / no service item recorded
-NOT_RATED = 0  # the citizen did not rate (未评价)
-
-
-class RatingRollup(SQLModel, table=True):
-    """Count of counted ratings per hall-local day, window, officer, department, item and level."""
-
-    __tablename__ = "rating_rollup"
-    __table_args__ = (
-        UniqueConstraint("day", "window_id", "officer_id", "department_id", "item_id", "level"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    day: date = Field(index=True)
-    window_id: int
-    officer_id: int  # NO_ID when unknown
-    department_id: int
-    item_id: int  # NO_ID when unknown
-    level: int  # NOT_RATED or 1-5
-    count: int = 0
 
 
 class ExclusionSource(StrEnum):

@@ -1,14 +1,11 @@
-"""Queries over rating rollups, exclusions, follow-ups and complaints."""
+"""Queries over ratings, exclusions, follow-ups and complaints."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import Table, and_, func, or_
-from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from server.models import (
@@ -18,60 +15,8 @@ from server.models import (
     MisuseSignal,
     Rating,
     RatingExclusion,
-    RatingRollup,
 )
 from server.models.followups import FollowupStatus
-
-RollupKey = tuple[date, int, int, int, int, int]  # day, window, officer, department, item, level
-ROLLUP_KEY_COLUMNS = ("day", "window_id", "officer_id", "department_id", "item_id", "level")
-
-ROLLUP_GROUP_COLUMNS: dict[str, Any] = {
-    "staff": RatingRollup.officer_id,
-    "window": RatingRollup.window_id,
-    "department": RatingRollup.department_id,
-    "item": RatingRollup.item_id,
-}
-
-
-def bump_rollups(session: Session, deltas: Mapping[RollupKey, int]) -> None:
-    """Add each delta to its rollup count in one upsert (count = count + n), creating missing rows."""
-    rows = [
-        dict(zip(ROLLUP_KEY_COLUMNS, key, strict=True), count=n) for key, n in sorted(deltas.items()) if n
-    ]
-    if not rows:
-        return
-    table: Table = RatingRollup.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table).values(rows)
-    # Keys are sorted above so concurrent batches take row locks in one order and cannot deadlock.
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(ROLLUP_KEY_COLUMNS), set_={"count": table.c["count"] + stmt.excluded["count"]}
-    )
-    session.execute(stmt)
-
-
-def rollup_counts(
-    session: Session,
-    group_by: str,
-    first_day: date | None,
-    end_day: date | None,
-    department_id: int | None,
-    *,
-    by_day: bool = False,
-) -> list[tuple[Any, ...]]:
-    """(day?, group key, level, count) summed over rollups of days in [first_day, end_day)."""
-    key_col = ROLLUP_GROUP_COLUMNS[group_by]
-    cols: list[Any] = [col(RatingRollup.day)] if by_day else []
-    cols += [key_col, col(RatingRollup.level)]
-    stmt = sa_select(*cols, func.sum(RatingRollup.count))
-    if first_day is not None:
-        stmt = stmt.where(col(RatingRollup.day) >= first_day)
-    if end_day is not None:
-        stmt = stmt.where(col(RatingRollup.day) < end_day)
-    if department_id is not None:
-        stmt = stmt.where(col(RatingRollup.department_id) == department_id)
-    stmt = stmt.group_by(*cols)
-    return [tuple(row) for row in session.execute(stmt)]
 
 
 def ratings_by_event_ids(session: Session, event_ids: set[str]) -> Sequence[Rating]:

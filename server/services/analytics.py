@@ -1,4 +1,4 @@
-"""Rating analytics from the rollups: rates per period, confidence-aware rankings, misuse signals."""
+"""Rating analytics from the tallies: rates per period, confidence-aware rankings, misuse signals."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 from sqlmodel import Session
 
 from server.models import Rating
-from server.repo import followups as rollup_repo
+from server.repo import followups as followup_repo
 from server.repo import registry
+from server.repo import rollups as rollup_repo
 from server.services.ratings import CountRow, GroupBy, SummaryRow, summary_rows
 
 Z_95 = 1.959963984540054  # two-sided 95 % normal quantile
@@ -69,10 +70,13 @@ def analytics(
     department_id: int | None,
 ) -> list[dict[str, Any]]:
     """Rates per period bucket and group over local days ``[first_day, end_day)``, oldest bucket first."""
-    raw = rollup_repo.rollup_counts(session, group_by.value, first_day, end_day, department_id, by_day=True)
+    # Month buckets read whole months from the month tallies (edge days from the day tallies).
+    grain = "month" if period is Period.MONTH else "day"
+    tallies = rollup_repo.tally_rows(session, group_by.value, first_day, end_day, department_id, grain=grain)
     per_bucket: dict[str, list[CountRow]] = defaultdict(list)
-    for day, key, level, count in raw:
-        per_bucket[bucket(day, period)].append((key or None, level or None, int(count)))
+    for day, key, counts in tallies:
+        rows = per_bucket[bucket(day, period)]
+        rows.extend((key or None, level or None, n) for level, n in enumerate(counts) if n)
     out = []
     for label in sorted(per_bucket):
         for row in summary_rows(session, group_by, per_bucket[label]):
@@ -158,10 +162,10 @@ def misuse_report(
     officers = {o.id: o for o in registry.all_officers(session) if o.id is not None}
     in_scope = {wid for wid, w in windows.items() if department_id in (None, w.department_id)}
     per: dict[tuple[int, int | None], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for window_id, officer_id, signal, count in rollup_repo.misuse_counts(session, start, end):
+    for window_id, officer_id, signal, count in followup_repo.misuse_counts(session, start, end):
         if window_id in in_scope:
             per[(window_id, officer_id)][signal] += count
-    rated = [r for r in rollup_repo.ratings_between(session, start, end) if r.level is not None]
+    rated = [r for r in followup_repo.ratings_between(session, start, end) if r.level is not None]
     bursts = [b for b in find_bursts(rated, gap_s, min_count) if b.window_id in in_scope]
     for b in bursts:
         for r in b.ratings:

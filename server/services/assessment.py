@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from server.repo import followups as rollup_repo
 from server.repo import registry
+from server.repo import rollups as rollup_repo
 from server.services.analytics import rates
 from server.services.attendance.evaluate import Scope, evaluate_range
 from server.services.attendance.schedule import working_day_rule

@@ -1,9 +1,8 @@
-"""Rating rollups: counts per hall-local day, kept current in the transaction that records ratings."""
+"""Rating rollups: tallies per grouping key and hall-local day or month, kept current with the ratings."""
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from typing import Any
@@ -13,9 +12,10 @@ from sqlmodel import Session
 
 from server.errors import ConflictError, NotFoundError
 from server.models import Rating, RatingExclusion, User
-from server.models.followups import NO_ID, NOT_RATED, ExclusionSource
-from server.repo import followups as repo
-from server.repo.followups import RollupKey
+from server.models.followups import ExclusionSource
+from server.models.rollups import DIMENSION_COLUMNS, LEVEL_COLUMNS, NO_ID, NOT_RATED
+from server.repo import rollups as repo
+from server.repo.rollups import Counts, TallyKey, month_start
 from server.settings import ServerSettings
 from server.timeutil import to_db, utcnow
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def default_zone() -> ZoneInfo:
-    """The hall's default time zone, used for rollup days when no other is given."""
+    """The hall's default time zone, used for tally days when no other is given."""
     return ZoneInfo(str(ServerSettings.model_fields["timezone"].default))
 
 
@@ -32,38 +32,48 @@ def local_day(moment: datetime, tz: ZoneInfo) -> date:
     return to_db(moment).astimezone(tz).date()
 
 
-def key_of(rating: Mapping[str, Any] | Rating, tz: ZoneInfo) -> RollupKey:
-    """The rollup row a rating (model or insert row) is counted in."""
-    row: Mapping[str, Any] = rating if isinstance(rating, Mapping) else rating.model_dump()
-    return (
-        local_day(row["rated_at"], tz),
-        int(row["window_id"]),
-        row["officer_id"] or NO_ID,
-        int(row["department_id"]),
-        row["item_id"] or NO_ID,
-        row["level"] or NOT_RATED,
-    )
+def tallies_of(
+    ratings: Iterable[Mapping[str, Any] | Rating], tz: ZoneInfo, sign: int = 1
+) -> tuple[dict[TallyKey, Counts], dict[TallyKey, Counts]]:
+    """The day and month tally deltas of ratings (models or insert rows): ``sign`` per rating.
+
+    Each rating counts once per grouping dimension (staff, window, department, item), in the column
+    of its level, on its hall-local day and in that day's month.
+    """
+    days: dict[TallyKey, Counts] = {}
+    for rating in ratings:
+        row: Mapping[str, Any] = rating if isinstance(rating, Mapping) else rating.model_dump()
+        day = local_day(row["rated_at"], tz)
+        department = int(row["department_id"])
+        level = row["level"] or NOT_RATED
+        for dimension, column in DIMENSION_COLUMNS.items():
+            key = (dimension, day, department, int(row[column] or NO_ID))
+            counts = days.get(key)
+            if counts is None:
+                counts = days[key] = [0] * len(LEVEL_COLUMNS)
+            counts[level] += sign
+    months: dict[TallyKey, Counts] = {}
+    for (dimension, day, department, key_id), counts in days.items():
+        total = months.setdefault((dimension, month_start(day), department, key_id), [0] * len(LEVEL_COLUMNS))
+        for level, n in enumerate(counts):
+            total[level] += n
+    return days, months
 
 
 def count_ratings(session: Session, ratings: Iterable[Mapping[str, Any] | Rating], tz: ZoneInfo) -> None:
-    """Count freshly inserted ratings into the rollups."""
-    bump(session, Counter(key_of(r, tz) for r in ratings))
+    """Count freshly inserted ratings into the day and month tallies (same transaction as the insert)."""
+    repo.bump_tallies(session, *tallies_of(ratings, tz))
 
 
 def uncount_rating(session: Session, rating: Rating, tz: ZoneInfo) -> None:
-    """Take an excluded rating out of the rollups."""
-    bump(session, {key_of(rating, tz): -1})
-
-
-def bump(session: Session, deltas: Mapping[RollupKey, int]) -> None:
-    """Apply count deltas to the rollups."""
-    repo.bump_rollups(session, deltas)
+    """Take an excluded rating out of the tallies."""
+    repo.bump_tallies(session, *tallies_of([rating], tz, sign=-1))
 
 
 def exclude_rating(
     session: Session, rating_id: int, reason: str, source: ExclusionSource, user: User, tz: ZoneInfo
 ) -> RatingExclusion:
-    """Leave a rating out of the statistics (rollups updated); the rating and an audit record stay."""
+    """Leave a rating out of the statistics (tallies updated); the rating and an audit record stay."""
     rating = session.get(Rating, rating_id, with_for_update=True)
     if rating is None:
         raise NotFoundError(f"评价 {rating_id} 不存在")

@@ -1,4 +1,4 @@
-"""Rating rollups, analytics, Wilson ranking, misuse signals, exclusions and the monthly assessment."""
+"""Rating tallies, analytics, Wilson ranking, misuse signals, exclusions and the monthly assessment."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from server.models import Rating, RatingExclusion, RatingRollup
+from server.models import Rating, RatingExclusion, RatingTallyDay, RatingTallyMonth
 from server.services.analytics import wilson_lower_bound
 from tests.server.conftest import Hall
 from tests.server.events_util import batch, event
@@ -38,32 +38,36 @@ def send(hall: Hall, window: int, events: list[dict]) -> dict:
     return r.json()
 
 
+LEVEL_COLUMNS = ("not_rated", "level_1", "level_2", "level_3", "level_4", "level_5")
+DIMENSIONS = {"staff": "officer_id", "window": "window_id", "department": "department_id", "item": "item_id"}
+
+
 def rollup_table(hall: Hall) -> Counter:
+    """Every non-zero count of the day and month tallies: (grain, dimension, period, dept, key, level)."""
+    out: Counter = Counter()
     with Session(hall.engine) as s:
-        return Counter(
-            {
-                (r.day, r.window_id, r.officer_id, r.department_id, r.item_id, r.level): r.count
-                for r in s.exec(select(RatingRollup))
-                if r.count
-            }
-        )
+        for grain, model, period in (("day", RatingTallyDay, "day"), ("month", RatingTallyMonth, "month")):
+            for r in s.exec(select(model)):
+                for level, column in enumerate(LEVEL_COLUMNS):
+                    n = getattr(r, column)
+                    assert n >= 0
+                    if n:
+                        out[(grain, r.dimension, getattr(r, period), r.department_id, r.key_id, level)] += n
+    return out
 
 
 def group_by_of_raw(hall: Hall) -> Counter:
-    """The plain GROUP BY the rollups must equal: counted ratings per local day and key."""
+    """The plain GROUP BY the tallies must equal: counted ratings per local day or month and key."""
     with Session(hall.engine) as s:
         ratings = s.exec(select(Rating).where(Rating.excluded == False)).all()  # noqa: E712
-    return Counter(
-        (
-            r.rated_at.astimezone(TZ).date(),
-            r.window_id,
-            r.officer_id or 0,
-            r.department_id,
-            r.item_id or 0,
-            r.level or 0,
-        )
-        for r in ratings
-    )
+    out: Counter = Counter()
+    for r in ratings:
+        day = r.rated_at.astimezone(TZ).date()
+        for dimension, column in DIMENSIONS.items():
+            key = getattr(r, column) or 0
+            out[("day", dimension, day, r.department_id, key, r.level or 0)] += 1
+            out[("month", dimension, day.replace(day=1), r.department_id, key, r.level or 0)] += 1
+    return out
 
 
 def summary(hall: Hall, **params: str) -> list[dict]:
@@ -88,7 +92,7 @@ def test_rollups_equal_group_by_after_random_ingestion(hall: Hall) -> None:
         # Resending overlapping batches (the outbox retrying) must not double-count anything.
         res = send(hall, window, events)
         assert res["duplicate"] == len(events) // 2 and res["rejected"] == 0
-    assert sum(rollup_table(hall).values()) == 240
+    assert sum(rollup_table(hall).values()) == 240 * 4 * 2  # four dimensions, day and month
     assert rollup_table(hall) == group_by_of_raw(hall)
 
     with Session(hall.engine) as s:
@@ -98,7 +102,7 @@ def test_rollups_equal_group_by_after_random_ingestion(hall: Hall) -> None:
             f"/api/v1/ratings/{rating_id}/exclude", json={"reason": "评价器连按"}, headers=hall.user_headers()
         )
         assert r.status_code == 200, r.text
-    assert sum(rollup_table(hall).values()) == 233
+    assert sum(rollup_table(hall).values()) == 233 * 4 * 2
     assert rollup_table(hall) == group_by_of_raw(hall)
 
     # Whole days come from the rollups, partial days from the raw table: both must agree.
@@ -238,37 +242,3 @@ def test_misuse_signals_and_bursts(hall: Hall) -> None:
     assert row["signals"] == {"press_outside_service": 1, "too_fast": 2, "burst_ratings": 4}
     head = hall.user_headers("head-ga", "head-ga-pass-1")
     assert hall.client.get("/api/v1/ratings/misuse", headers=head).json() == {"rows": [], "bursts": []}
-
-
-def test_migration_backfills_rollups_from_existing_ratings(database_url: str) -> None:
-    from server.db import make_engine, session_scope
-    from server.migrate import upgrade
-    from server.models import Window
-    from server.services.hall_config import load_hall, read_hall_file
-    from tests.server.conftest import DEMO_HALL
-
-    upgrade(database_url, "0001")
-    engine = make_engine(database_url)
-    try:
-        with session_scope(engine) as s:
-            load_hall(s, read_hall_file(DEMO_HALL))
-        with session_scope(engine) as s:
-            w1 = s.exec(select(Window).where(Window.number == 1)).one()
-            for i, level in enumerate([1, 5, None, 1]):
-                s.add(
-                    Rating(
-                        event_id=str(uuid.uuid4()),
-                        service_id=str(uuid.uuid4()),
-                        window_id=w1.id,
-                        department_id=w1.department_id,
-                        level=level,
-                        rated_at=datetime(2026, 11, 1, 15, 30 + i, tzinfo=UTC),  # 23:30 local on Nov 1
-                        excluded=i == 3,
-                    )
-                )
-        upgrade(database_url, "0005")
-        with Session(engine) as s:
-            rows = {(r.day.isoformat(), r.level): r.count for r in s.exec(select(RatingRollup))}
-        assert rows == {("2026-11-01", 1): 1, ("2026-11-01", 5): 1, ("2026-11-01", 0): 1}
-    finally:
-        engine.dispose()
