@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from common.events import MAX_BATCH_EVENTS
 from counter_agent.outbox import Outbox, OutboxError
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class Sender:
         outbox: Outbox,
         client: httpx.AsyncClient,
         *,
-        batch_size: int = 200,
+        batch_size: int = MAX_BATCH_EVENTS,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 60.0,
         idle_poll_s: float = 1.0,
