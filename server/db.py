@@ -6,7 +6,6 @@ import fcntl
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ def is_sqlite(url: str) -> bool:
 
 
 DEFAULT_BUSY_TIMEOUT_S = 30.0
+SQLITE_POOL_SIZE = 48
 
 
 def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Engine:
@@ -41,6 +41,10 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = DEFAUL
                 "timeout": busy_timeout_s,
                 "factory": _QueuedConnection,
             },
+            # As many connections as request threads (anyio's default 40): a thread waiting its turn
+            # in the writer queue holds a connection, and the holder must never wait for one.
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=0,
         )
         _configure_sqlite(engine, queue, busy_timeout_s)
         return engine
@@ -65,14 +69,13 @@ class WriterQueue:
         self._thread_lock = threading.Lock()
 
     def acquire(self) -> None:
-        """Wait (at most the busy timeout) until this caller may begin a transaction."""
-        deadline = time.monotonic() + self.timeout_s
+        """Wait for this caller's turn: at most the busy timeout behind this process's other threads."""
         if not self._thread_lock.acquire(timeout=self.timeout_s):
             raise sqlite3.OperationalError(
                 "database is locked (waited for another transaction in this process)"
             )
         try:
-            self._lock_file(deadline)
+            self._lock_file()
         except BaseException:
             self._thread_lock.release()
             raise
@@ -83,24 +86,20 @@ class WriterQueue:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._thread_lock.release()
 
-    def _lock_file(self, deadline: float) -> None:
+    def _lock_file(self) -> None:
         if self._path is None:
             return
         if self._fd is None or self._pid != os.getpid():  # a forked worker opens its own description
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid = os.getpid()
-        pause = 0.0002
-        while True:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise sqlite3.OperationalError(
-                        "database is locked (waited for another process's transaction)"
-                    ) from None
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # Block in the kernel: woken the moment the holder unlocks. Polling with sleeps instead let
+            # a busy process take the lock again and again before the sleeper looked, starving it.
+            # Only one thread per process waits here (the thread lock holds the rest, with their
+            # timeout); a holder's transaction always ends, and a dead holder's lock goes with it.
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
 
 
 class _QueuedConnection(sqlite3.Connection):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Path, Request, status
@@ -35,8 +35,13 @@ def get_app_settings(request: Request) -> ServerSettings:
     return settings
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    """A session per request, committed when the route returns without error."""
+async def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIterator[Session]:
+    """A session per request, committed when the route returns without error.
+
+    An async dependency on purpose: its commit (or rollback) runs on the event loop, not in a worker
+    thread. A transaction holds SQLite's write lock; had its end to wait for a free worker thread
+    while every worker thread waits for that lock, the server would stall until the busy timeout.
+    """
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
@@ -49,6 +54,16 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 # Commit before the response goes out: a client told "accepted" must never see its write rolled back.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[ServerSettings, Depends(get_app_settings)]
+
+
+def end_lookup(session: Session) -> None:
+    """End an authentication look-up's transaction on SQLite, where it holds the write lock.
+
+    Every SQLite transaction begins IMMEDIATE; the route should take the lock for its own work only,
+    not across the hop from this dependency's worker thread to the route's.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()
 
 
 def _bearer(authorization: str | None) -> str:
@@ -70,10 +85,7 @@ def get_device(session: SessionDep, authorization: Annotated[str | None, Header(
         )
     if device.revoked_at is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "device key revoked")
-    if session.get_bind().dialect.name == "sqlite":
-        # End the look-up's transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE), which the
-        # route should take only for its own writes, not while it parses and validates the request.
-        session.commit()
+    end_lookup(session)
     return device
 
 
@@ -98,6 +110,7 @@ def get_user(
     user = session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or user.disabled:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or expired token")
+    end_lookup(session)
     return user
 
 

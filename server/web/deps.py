@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from server.api.deps import SessionDep, SettingsDep, department_scope
+from server.api.deps import SessionDep, SettingsDep, department_scope, end_lookup
 from server.models import Officer, User
 from server.models.users import Role
 from server.repo import registry
@@ -64,6 +64,7 @@ def current_viewer(request: Request, session: SessionDep, settings: SettingsDep)
     if web is None or user is None or user.disabled:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise PageError(303, "请先登录", f"/web/login?next={quote(target)}")
+    end_lookup(session)
     return Viewer(user, web.csrf)
 
 
