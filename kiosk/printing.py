@@ -103,6 +103,7 @@ class Printing:
         # The supervisor's status checks and the prints share one serial port.
         self._port_lock = threading.Lock()
         self._wake = asyncio.Event()
+        self._save_lock = asyncio.Lock()
 
         def open_printer() -> TicketPrinter:
             printer = TicketPrinter(url, baud=baud, encoding=encoding)
@@ -165,7 +166,10 @@ class Printing:
             await self.supervisor.stop()
 
     async def _save(self) -> None:
-        await asyncio.to_thread(self.journal.write, self.journal.snapshot())
+        # One write at a time, each of the state as it is when its turn comes: two overlapping
+        # writes (a ticket submitted while another is marked printed) raced on the temp file.
+        async with self._save_lock:
+            await asyncio.to_thread(self.journal.write, self.journal.snapshot())
 
     async def _work(self) -> None:
         for job in list(self.journal.jobs):

@@ -145,3 +145,25 @@ def test_paper_out_keeps_the_ticket_then_cancels_it_after_the_limit(tmp_path: Pa
     # The cancel is owed to the server (unreachable here) and kept durably.
     saved = json.loads(journal.path.read_text(encoding="utf-8"))
     assert [(j["ticket_no"], j["state"]) for j in saved] == [("D007", "cancel")]
+
+
+def test_overlapping_journal_saves_all_land_and_the_last_state_wins(tmp_path: Path) -> None:
+    """A ticket submitted while another is being marked printed: both saves run, none fails."""
+    journal = Journal(tmp_path / "unprinted.json")
+
+    async def main() -> None:
+        server = ServerClient(f"http://127.0.0.1:{free_port()}", "key", timeout_s=0.5)
+        printing = Printing(
+            "/dev/null", "gb18030", 9600, journal, server, "示范市政务服务中心", SHANGHAI, 60.0, 0.2
+        )
+        saves = []
+        for n in range(30):
+            journal.add(PrintJob(f"A{n:03d}", {"ticket_no": f"A{n:03d}"}, float(n)))
+            saves.append(printing._save())
+        await asyncio.gather(*saves)
+        await server.aclose()
+
+    asyncio.run(main())
+    again = Journal(tmp_path / "unprinted.json")
+    again.load()
+    assert [job.ticket_no for job in again.jobs] == [f"A{n:03d}" for n in range(30)]
