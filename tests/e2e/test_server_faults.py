@@ -296,7 +296,8 @@ async def _deliver_through_lock(app: Any, key: str, outbox: Outbox, locker: sqli
             while "503" not in sender.status.last_error:
                 await asyncio.sleep(0.05)
             locker.execute("COMMIT")
-            while outbox.depth():
+            # The outbox empties just before the sender counts the delivery: wait for both.
+            while outbox.depth() or not sender.status.delivered:
                 await asyncio.sleep(0.05)
         finally:
             task.cancel()
