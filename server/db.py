@@ -106,6 +106,7 @@ class _QueuedConnection(sqlite3.Connection):
     """A pysqlite connection that leaves the writer queue when its transaction ends, however it ends."""
 
     queue: WriterQueue | None = None
+    query_only = False  # PRAGMA query_only as last set on this connection
 
     def enter(self, queue: WriterQueue) -> None:
         """Take this connection's turn in the queue (before BEGIN)."""
@@ -154,7 +155,16 @@ def _configure_sqlite(engine: Engine, queue: WriterQueue, busy_timeout_s: float)
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock at BEGIN, so two writers never deadlock on a lock upgrade;
         # the writer queue makes waiters take turns instead of sleeping in SQLite's busy handler.
+        # A read-only transaction (``read_only_engine``) reads a WAL snapshot beside the writer
+        # instead: no queue, a deferred BEGIN, and ``query_only`` so that a write fails loudly.
         raw = conn.connection.dbapi_connection
+        read_only = bool(conn.get_execution_options().get(READ_ONLY))
+        if getattr(raw, "query_only", False) != read_only:
+            conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            raw.query_only = read_only
+        if read_only:
+            conn.exec_driver_sql("BEGIN")
+            return
         queued = isinstance(raw, _QueuedConnection)
         if queued:
             try:
@@ -167,6 +177,18 @@ def _configure_sqlite(engine: Engine, queue: WriterQueue, busy_timeout_s: float)
             if queued:
                 raw.leave()
             raise
+
+
+READ_ONLY = "hall_read_only"
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """The same engine for transactions that only read.
+
+    On SQLite they read a snapshot beside the writer and never wait in the writer queue (any write
+    in one fails); on PostgreSQL nothing changes.
+    """
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 @contextmanager

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Path, Request, status
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from server.db import READ_ONLY, read_only_engine
 from server.models import Device, User
 from server.models.users import Role
 from server.repo import devices as device_repo
@@ -21,6 +24,7 @@ TOKEN_MAX_AGE_S = 12 * 3600
 DB_INT_MAX = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
 DEMO_SECRET = "demo-mode-secret-not-for-production"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 def get_engine(request: Request) -> Engine:
@@ -35,20 +39,58 @@ def get_app_settings(request: Request) -> ServerSettings:
     return settings
 
 
-async def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIterator[Session]:
+# Requests of one process that may hold a database transaction at once: fewer than anyio's 40 worker
+# threads. A transaction holds SQLite's write lock (or PostgreSQL row locks) until its request ends, and
+# before that end the request may need a worker thread again (FastAPI validates a sync route's answer
+# in one). Were every thread taken by requests waiting for that lock, it would never get one and the
+# server would stall until the busy timeout. The others wait here instead, on the event loop.
+DB_REQUESTS_PER_PROCESS = 32
+
+
+@asynccontextmanager
+async def db_turn(request: Request) -> AsyncIterator[None]:
+    """Wait for one of the process's database-request places; hold it for the block."""
+    gate: asyncio.Semaphore | None = getattr(request.app.state, "db_gate", None)
+    if gate is None:
+        gate = request.app.state.db_gate = asyncio.Semaphore(DB_REQUESTS_PER_PROCESS)
+    async with gate:
+        yield
+
+
+def read_only(endpoint: Endpoint) -> Endpoint:
+    """Mark a route that only reads: on SQLite its session reads beside the writer, never waiting for it.
+
+    Put it under the router's decorator. A write in such a route fails (SQLite's ``query_only``).
+    """
+    setattr(endpoint, READ_ONLY, True)
+    return endpoint
+
+
+def _read_only(request: Request, engine: Engine) -> Engine:
+    ro: Engine | None = getattr(request.app.state, "read_only_engine", None)
+    if ro is None:
+        ro = request.app.state.read_only_engine = read_only_engine(engine)
+    return ro
+
+
+async def get_session(
+    request: Request, engine: Annotated[Engine, Depends(get_engine)]
+) -> AsyncIterator[Session]:
     """A session per request, committed when the route returns without error.
 
     An async dependency on purpose: its commit (or rollback) runs on the event loop, not in a worker
-    thread. A transaction holds SQLite's write lock; had its end to wait for a free worker thread
-    while every worker thread waits for that lock, the server would stall until the busy timeout.
+    thread, and the request holds a place of ``db_turn`` meanwhile.
     """
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    if getattr(request.scope.get("endpoint"), READ_ONLY, False):
+        engine = _read_only(request, engine)
+    async with db_turn(request):
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
 
 
 # Commit before the response goes out: a client told "accepted" must never see its write rolled back.

@@ -43,13 +43,20 @@ def request_enrollment(
     return request
 
 
+def open_commands(session: Session, device: Device) -> list[EnrollmentRequest]:
+    """Open requests for this agent, oldest first (read only)."""
+    return list(
+        session.exec(
+            select(EnrollmentRequest)
+            .where(EnrollmentRequest.device_id == device.device_id, col(EnrollmentRequest.status).in_(OPEN))
+            .order_by(col(EnrollmentRequest.id))
+        ).all()
+    )
+
+
 def take_commands(session: Session, device: Device) -> list[EnrollmentRequest]:
     """Open requests for this agent; handing them out marks them sent (a resend repeats them)."""
-    rows = session.exec(
-        select(EnrollmentRequest)
-        .where(EnrollmentRequest.device_id == device.device_id, col(EnrollmentRequest.status).in_(OPEN))
-        .order_by(col(EnrollmentRequest.id))
-    ).all()
+    rows = open_commands(session, device)
     for row in rows:
         row.status, row.updated_at = EnrollmentStatus.SENT.value, utcnow()
         session.add(row)

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server.api.deps import RowId, SessionDep, SettingsDep
+from server.api.deps import RowId, SessionDep, SettingsDep, read_only
 from server.repo import queue as queue_repo
 from server.services import notify
 from server.services.queue import QueueRules
@@ -52,6 +52,7 @@ def display_static(name: str) -> FileResponse:
 
 
 @router.get("/api/v1/display/snapshot")
+@read_only
 def display_snapshot(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
     """Latest calls and the waiting count per item."""
     return {"hall": settings.hall_name, **snapshot(session, QueueRules.from_settings(settings), utcnow())}

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 from sqlmodel import col, select
 
-from server.api.deps import DeviceDep, SessionDep
+from server.api.deps import DeviceDep, SessionDep, read_only
 from server.models import Officer
 from server.models.devices import DeviceKind
 from server.repo import registry
@@ -27,6 +27,7 @@ def _officer(o: Officer) -> dict[str, Any]:
 
 
 @router.get("/roster")
+@read_only
 def roster(device: DeviceDep, session: SessionDep) -> dict[str, Any]:
     """This agent's window, its items, its A/B officers, its reader's fingerprint pages and their badges."""
     if device.kind != DeviceKind.AGENT or device.window_id is None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 
-from server.api.deps import READERS, DeviceDep, SessionDep, require_roles
+from server.api.deps import READERS, DeviceDep, SessionDep, get_engine, read_only, require_roles
+from server.db import session_scope
 from server.errors import ConflictError, NotFoundError
 from server.models import Officer, User
 from server.models.enrollment import EnrollmentRequest
@@ -62,10 +63,13 @@ def list_enrollments(session: SessionDep, _user: Annotated[User, require_roles(*
 
 
 @router.get("/edge/commands")
-def edge_commands(device: DeviceDep, session: SessionDep) -> dict[str, Any]:
+@read_only
+def edge_commands(request: Request, device: DeviceDep, session: SessionDep) -> dict[str, Any]:
     """What this agent should do: enrolment requests for its reader."""
-    return {
-        "enrollments": [
-            _out(r, session.get(Officer, r.officer_id)) for r in enrollment.take_commands(session, device)
-        ]
-    }
+    # Every agent asks every few seconds and there is nearly never anything: look first, beside
+    # SQLite's writer, and take a write turn only to hand requests out.
+    if not enrollment.open_commands(session, device):
+        return {"enrollments": []}
+    with session_scope(get_engine(request)) as writer:
+        taken = enrollment.take_commands(writer, device)
+        return {"enrollments": [_out(r, writer.get(Officer, r.officer_id)) for r in taken]}

@@ -15,6 +15,7 @@ from server.api.deps import (
     SessionDep,
     SettingsDep,
     _bearer,
+    db_turn,
     department_scope,
     get_app_settings,
     get_device,
@@ -101,7 +102,8 @@ async def call_next(
 ) -> Any:
     """Claim the next ticket for this window (204 when nobody waits); a repeated call_ref gets it again."""
     # A hot route: one worker-thread hop for the whole request instead of one per sync dependency.
-    return await run_in_threadpool(_call_next, request, body or CallNextIn(), authorization)
+    async with db_turn(request):
+        return await run_in_threadpool(_call_next, request, body or CallNextIn(), authorization)
 
 
 def _call_next(request: Request, body: CallNextIn, authorization: str) -> Any:

@@ -18,9 +18,11 @@ from server.api.deps import (
     DeviceDep,
     SessionDep,
     SettingsDep,
+    db_turn,
     get_app_settings,
     get_device,
     get_engine,
+    read_only,
 )
 from server.api.routes.queue import Credentials, http_error
 from server.db import session_scope
@@ -83,6 +85,7 @@ def _kiosk(device: Device) -> Device:
 
 
 @router.get("/api/v1/items")
+@read_only
 def list_items(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
     """Service items for the kiosk's item screen, with today's waiting counts."""
     rules, now = QueueRules.from_settings(settings), utcnow()
@@ -100,7 +103,8 @@ async def issue(
 ) -> dict[str, Any]:
     """Issue a ticket (201); a retried client_ref or a citizen already waiting gets theirs back (200)."""
     # A hot route: one worker-thread hop for the whole request instead of one per sync dependency.
-    return await run_in_threadpool(_issue, request, body, response, authorization)
+    async with db_turn(request):
+        return await run_in_threadpool(_issue, request, body, response, authorization)
 
 
 def _issue(request: Request, body: TicketIn, response: Response, authorization: str) -> dict[str, Any]:
