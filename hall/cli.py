@@ -86,14 +86,27 @@ def cmd_load(args: argparse.Namespace) -> int:
     """Run a hall-sized load against a server this command starts."""
     import json
 
-    from hall.load import run_load
+    try:
+        from hall.load import run_load
+        from hall.loadgen import Pace
+    except ModuleNotFoundError as err:
+        if err.name != "aiohttp":
+            raise
+        raise ValueError("hall sim hall needs aiohttp: pip install 'service-hall[load]'") from err
 
     report = run_load(
-        args.windows, args.kiosks, args.minutes, args.port, args.workers, args.out, args.database_url
+        args.windows,
+        args.kiosks,
+        args.minutes,
+        args.port,
+        args.workers,
+        args.out,
+        args.database_url,
+        pace=Pace(service_s=args.service_s),
+        processes=args.processes,
     )
     print(json.dumps(report, ensure_ascii=False, indent=2))
-    errors = sum(op["errors"] for op in report["operations"].values())
-    return 1 if errors else 0
+    return 1 if report["errors"] else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,7 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, default=1.0)
     p.add_argument("--port", type=int, default=8650)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--database-url", help="a prepared-for-load database (default: a new SQLite file)")
+    p.add_argument(
+        "--database-url", help="an empty database to prepare and load (default: a new SQLite file)"
+    )
+    p.add_argument(
+        "--service-s", type=float, default=180.0, help="mean length of one service at a window (seconds)"
+    )
+    p.add_argument("--processes", type=int, help="load generator processes (default: one per 100 windows)")
     p.add_argument("--out", type=Path, help="write the JSON report here")
     p.set_defaults(func=cmd_load)
 
