@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Unpack
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -20,7 +20,7 @@ from server.services.appointments import AppointmentRules, SlotRequest
 from server.settings import ServerSettings
 from server.timeutil import utcnow
 from server.web.deps import PageError, Reader, Supervisor, Viewer, check_csrf, client_address
-from server.web.render import render
+from server.web.render import FormState, render_form
 from server.web.tables import ExportFormat, Table, export
 
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -107,11 +107,7 @@ def _page(
     settings: ServerSettings,
     viewer: Viewer,
     day: dt.date,
-    *,
-    flash: str = "",
-    error: str = "",
-    draft: dict[str, str] | None = None,
-    status_code: int = 200,
+    **form: Unpack[FormState],
 ) -> Response:
     rules = AppointmentRules.from_settings(settings)
     items = [i for i in queue_repo.items_by_id(session).values() if viewer.scope in (None, i.department_id)]
@@ -121,11 +117,8 @@ def _page(
         tables=day_tables(session, viewer, day, rules),
         day=day.isoformat(),
         items=sorted(items, key=lambda i: i.code),
-        flash=flash,
-        error=error,
-        draft=draft or {},
     )
-    return render(request, "appointments.html", context, status_code)
+    return render_form(request, "appointments.html", context, **form)
 
 
 @router.get("/appointments", response_model=None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Unpack
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request, Response
@@ -15,7 +15,7 @@ from server.services import badges
 from server.services.badges import BadgeUidError
 from server.settings import ServerSettings
 from server.web.deps import Reader, Supervisor, Viewer, check_csrf
-from server.web.render import local_text, render
+from server.web.render import FormState, local_text, render_form
 from server.web.tables import ExportFormat, Table, export
 
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -54,27 +54,11 @@ def _tables(session: Session, settings: ServerSettings, viewer: Viewer) -> tuple
 
 
 def _page(
-    request: Request,
-    session: Session,
-    settings: ServerSettings,
-    viewer: Viewer,
-    *,
-    flash: str = "",
-    error: str = "",
-    draft: dict[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, session: Session, settings: ServerSettings, viewer: Viewer, **form: Unpack[FormState]
 ) -> Response:
     tables, active = _tables(session, settings, viewer)
-    context = viewer.context(
-        title="工牌",
-        active="badges",
-        tables=tables,
-        active_uids=active,
-        flash=flash,
-        error=error,
-        draft=draft or {},
-    )
-    return render(request, "badges.html", context, status_code)
+    context = viewer.context(title="工牌", active="badges", tables=tables, active_uids=active)
+    return render_form(request, "badges.html", context, **form)
 
 
 @router.get("/badges", response_model=None)

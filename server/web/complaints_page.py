@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Unpack
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request, Response
@@ -17,7 +17,7 @@ from server.services import followups as svc
 from server.settings import ServerSettings
 from server.web.deps import PageError, Reader, Viewer, check_csrf, client_address
 from server.web.period import local_today
-from server.web.render import local_text, render
+from server.web.render import FormState, local_text, render_form
 from server.web.tables import ExportFormat, Table, export
 
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -78,15 +78,7 @@ def _tables(session: Session, settings: ServerSettings, viewer: Viewer) -> tuple
 
 
 def _page(
-    request: Request,
-    session: Session,
-    settings: ServerSettings,
-    viewer: Viewer,
-    *,
-    flash: str = "",
-    error: str = "",
-    draft: dict[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, session: Session, settings: ServerSettings, viewer: Viewer, **form: Unpack[FormState]
 ) -> Response:
     tables, open_ids = _tables(session, settings, viewer)
     context = viewer.context(
@@ -94,13 +86,10 @@ def _page(
         active="complaints",
         tables=tables,
         open_ids=open_ids,
-        flash=flash,
-        error=error,
-        draft=draft or {},
         channels=CHANNEL_NAMES,
         departments=[d for d in registry.all_departments(session) if viewer.scope in (None, d.id)],
     )
-    return render(request, "complaints.html", context, status_code)
+    return render_form(request, "complaints.html", context, **form)
 
 
 @router.get("/complaints", response_model=None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Unpack
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request, Response
@@ -21,7 +21,7 @@ from server.services import audit
 from server.services import followups as svc
 from server.web.deps import PageError, ViewerDep, check_csrf, client_address
 from server.web.period import local_today
-from server.web.render import local_text, render
+from server.web.render import FormState, local_text, render, render_form
 from server.web.tables import ExportFormat, Link, Table, export
 
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -115,11 +115,7 @@ def _detail(
     settings: SettingsDep,
     viewer: ViewerDep,
     followup_id: int,
-    *,
-    flash: str = "",
-    error: str = "",
-    status_code: int = 200,
-    draft: dict[str, str] | None = None,
+    **form: Unpack[FormState],
 ) -> Response:
     try:
         followup = svc.get_followup(session, followup_id, viewer.user)
@@ -159,11 +155,8 @@ def _detail(
         appeal_pending=followup.appeal_status == AppealStatus.PENDING.value,
         appeal_open=followup.appeal_status == AppealStatus.NONE.value,
         callback_results=[r.value for r in svc.CallbackResult],
-        flash=flash,
-        error=error,
-        draft=draft or {},
     )
-    return render(request, "followup.html", context, status_code)
+    return render_form(request, "followup.html", context, **form)
 
 
 @router.get("/followups/{followup_id}", response_model=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -91,3 +91,20 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         "path": request.url.path,
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+class FormState(TypedDict, total=False):
+    """What a page with a form shows besides its content; each key may be left out."""
+
+    flash: str  # the step just done
+    error: str  # why the step was refused
+    draft: dict[str, str]  # the form as it was typed
+    status_code: int
+
+
+def render_form(
+    request: Request, name: str, context: dict[str, Any], **form: Unpack[FormState]
+) -> HTMLResponse:
+    """Render a page with a form: the flash of a step done, or the error and the form as it was typed."""
+    state = {"flash": form.get("flash", ""), "error": form.get("error", ""), "draft": form.get("draft") or {}}
+    return render(request, name, {**context, **state}, form.get("status_code", 200))
