@@ -2,7 +2,8 @@
 
 A whole-day range ``[first_day, end_day)`` is read as whole calendar months from ``rating_tally_month``
 plus or minus days from ``rating_tally_day`` at either end (``read_plan``): a year is twelve month rows
-per group, any range at most thirteen month rows and 32 day rows per group.
+per group, any range at most thirteen month rows and 32 day rows per group (times the shards in use,
+at most ``TALLY_SHARDS``, for the department and item dimensions). Every read sums over the shards.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from server.models.rollups import (
     RatingTallyMonth,
 )
 
-TallyKey = tuple[str, date, int, int]  # dimension, day (or first day of the month), department, key
+TallyKey = tuple[str, date, int, int, int]  # dimension, day (or month's first day), department, key, shard
 Counts = list[int]  # one count per level, indexed by level (0 = not rated)
 DayRange = tuple[date | None, date | None]  # [first, end); None = open
 
@@ -55,8 +56,8 @@ def bump_tallies(
     """
     dialect = session.get_bind().dialect.name
     for table, keys, deltas in (
-        (DAY_TABLE, KEY_COLUMNS_DAY, day_deltas),
-        (MONTH_TABLE, KEY_COLUMNS_MONTH, month_deltas),
+        (DAY_TABLE, (*KEY_COLUMNS_DAY, "shard"), day_deltas),
+        (MONTH_TABLE, (*KEY_COLUMNS_MONTH, "shard"), month_deltas),
     ):
         rows = [
             {**dict(zip(keys, key, strict=True)), **dict(zip(LEVEL_COLUMNS, counts, strict=True))}

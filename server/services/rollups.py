@@ -13,7 +13,7 @@ from sqlmodel import Session
 from server.errors import ConflictError, NotFoundError
 from server.models import Rating, RatingExclusion, User
 from server.models.followups import ExclusionSource
-from server.models.rollups import DIMENSION_COLUMNS, LEVEL_COLUMNS, NO_ID, NOT_RATED
+from server.models.rollups import DIMENSION_COLUMNS, LEVEL_COLUMNS, NO_ID, NOT_RATED, tally_shard
 from server.repo import rollups as repo
 from server.repo.rollups import Counts, TallyKey, month_start
 from server.settings import ServerSettings
@@ -38,23 +38,25 @@ def tallies_of(
     """The day and month tally deltas of ratings (models or insert rows): ``sign`` per rating.
 
     Each rating counts once per grouping dimension (staff, window, department, item), in the column
-    of its level, on its hall-local day and in that day's month.
+    of its level, on its hall-local day and in that day's month, in its window's shard of the key.
     """
     days: dict[TallyKey, Counts] = {}
     for rating in ratings:
         row: Mapping[str, Any] = rating if isinstance(rating, Mapping) else rating.model_dump()
         day = local_day(row["rated_at"], tz)
         department = int(row["department_id"])
+        window_id = int(row["window_id"])
         level = row["level"] or NOT_RATED
         for dimension, column in DIMENSION_COLUMNS.items():
-            key = (dimension, day, department, int(row[column] or NO_ID))
+            key = (dimension, day, department, int(row[column] or NO_ID), tally_shard(dimension, window_id))
             counts = days.get(key)
             if counts is None:
                 counts = days[key] = [0] * len(LEVEL_COLUMNS)
             counts[level] += sign
     months: dict[TallyKey, Counts] = {}
-    for (dimension, day, department, key_id), counts in days.items():
-        total = months.setdefault((dimension, month_start(day), department, key_id), [0] * len(LEVEL_COLUMNS))
+    for (dimension, day, department, key_id, shard), counts in days.items():
+        month_key = (dimension, month_start(day), department, key_id, shard)
+        total = months.setdefault(month_key, [0] * len(LEVEL_COLUMNS))
         for level, n in enumerate(counts):
             total[level] += n
     return days, months

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlmodel import Session, select
 
 from server.db import make_engine, session_scope
 from server.migrate import alembic_config, upgrade
-from server.models import Department, Rating, RatingTallyDay, RatingTallyMonth, Window
+from server.models import Department, Rating, RatingTallyDay, RatingTallyMonth, ServiceItem, Window
+from server.models.rollups import LEVEL_COLUMNS, TALLY_SHARDS
 from server.repo.rollups import next_month, read_plan, split_months
 from server.services import rollups
 from tests.server.conftest import DEMO_HALL, Hall
@@ -227,23 +228,24 @@ def test_count_ratings_is_one_cached_executemany_per_table(database_url: str) ->
         assert "rating_tally_day" in seen[0][0] and "rating_tally_month" in seen[1][0]
         if engine.dialect.name == "sqlite":
             # The single-row statement with many parameter sets, keys sorted (lock order).
-            assert all(stmt.count("?") == 10 for stmt, _ in seen)
-            day_keys = [tuple(p[:4]) for p in seen[0][1]]
-            assert day_keys == sorted(day_keys) and len(day_keys) == 4 * 3 + 3 * 5 + 3 + 3
+            assert all(stmt.count("?") == 11 for stmt, _ in seen)
+            statement, params = seen[0]
+            named = statement.split("(", 1)[1].split(")", 1)[0].split(", ")
+            at = [named.index(c) for c in ("dimension", "day", "department_id", "key_id", "shard")]
+            day_keys = [tuple(p[i] for i in at) for p in params]
+            # window 4 x 3 days, staff 5 x 3, department and item (none) each in 4 shards x 3 days
+            assert day_keys == sorted(day_keys) and len(day_keys) == 4 * 3 + 3 * 5 + 4 * 3 + 4 * 3
         with session_scope(engine) as s:
             rollups.count_ratings(s, rows[:7], TZ)
-            stored = s.exec(select(RatingTallyMonth).where(RatingTallyMonth.dimension == "department")).one()
-            assert (stored.month, stored.key_id) == (date(2026, 11, 1), 1)
+            stored = s.exec(select(RatingTallyMonth).where(RatingTallyMonth.dimension == "department")).all()
+            assert {(r.month, r.key_id) for r in stored} == {(date(2026, 11, 1), 1)}
+            assert sorted(r.shard for r in stored) == [0, 1, 2, 3]  # windows 1-4
             columns = ("not_rated", "level_1", "level_2", "level_3", "level_4", "level_5")
-            assert sum(getattr(stored, c) for c in columns) == 67
-            assert rollups.tallies_of(rows[:7], TZ)[1][("department", date(2026, 11, 1), 1, 1)] == [
-                2,
-                1,
-                1,
-                1,
-                1,
-                1,
-            ]
+            assert sum(getattr(r, c) for r in stored for c in columns) == 67
+            months = rollups.tallies_of(rows[:7], TZ)[1]
+            assert months[("department", date(2026, 11, 1), 1, 1, 1)] == [1, 0, 0, 0, 1, 0]  # rows 0, 4
+            assert months[("department", date(2026, 11, 1), 1, 1, 0)] == [0, 0, 0, 1, 0, 0]  # row 3
+            assert months[("window", date(2026, 11, 1), 1, 4, 0)] == [0, 0, 0, 1, 0, 0]  # not sharded
     finally:
         engine.dispose()
 
@@ -321,3 +323,136 @@ def test_migration_uses_the_hall_time_zone(database_url: str, monkeypatch: pytes
     upgrade(database_url)
     days, months = _tallies(database_url, "department")
     assert {d[0] for d in days} == {"2026-11-02"} and {m[0] for m in months} == {"2026-11-01"}
+
+
+def _ratings_of_two_windows(database_url: str) -> None:
+    """Six ratings at windows 1 and 2 (both GA, item GA01), one excluded, Oct 31 to Nov 1 (local)."""
+    from server.services.hall_config import load_hall, read_hall_file
+
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as s:
+            load_hall(s, read_hall_file(DEMO_HALL))
+        with session_scope(engine) as s:
+            windows = [s.exec(select(Window).where(Window.number == n)).one() for n in (1, 2)]
+            item = s.exec(select(ServiceItem).where(ServiceItem.code == "GA01")).one()
+            for i, level in enumerate([1, 5, None, 1, 3, 3]):
+                w = windows[i % 2]
+                s.add(
+                    Rating(
+                        event_id=str(uuid.uuid4()),
+                        service_id=str(uuid.uuid4()),
+                        window_id=w.id,
+                        department_id=w.department_id,
+                        item_id=item.id if i % 3 else None,
+                        level=level,
+                        rated_at=datetime(2026, 10, 31, 10, tzinfo=UTC) + timedelta(hours=3 * i),
+                        excluded=i == 3,
+                    )
+                )
+    finally:
+        engine.dispose()
+
+
+def _tally_rows(database_url: str) -> Counter:
+    """(grain, dimension, period, department, key, shard, level) -> count of every non-zero count."""
+    engine = make_engine(database_url)
+    out: Counter = Counter()
+    try:
+        with engine.connect() as conn:
+            for grain in ("day", "month"):
+                sharded = "shard" in {c["name"] for c in inspect(conn).get_columns(f"rating_tally_{grain}")}
+                shard = "shard" if sharded else "-1"
+                stmt = (
+                    f"SELECT dimension, {grain}, department_id, key_id, {shard}, {', '.join(LEVEL_COLUMNS)}"
+                )
+                for row in conn.execute(text(f"{stmt} FROM rating_tally_{grain}")):
+                    for level, n in enumerate(row[5:]):
+                        assert n >= 0
+                        if n:
+                            out[(grain, row[0], str(row[1]), row[2], row[3], row[4], level)] += n
+    finally:
+        engine.dispose()
+    return out
+
+
+def _unsharded(rows: Counter) -> Counter:
+    out: Counter = Counter()
+    for (grain, dimension, period, department, key, _, level), n in rows.items():
+        out[(grain, dimension, period, department, key, level)] += n
+    return out
+
+
+def test_shard_migration_recounts_shared_rows_by_window_and_folds_them_back(database_url: str) -> None:
+    upgrade(database_url, "0005")
+    _ratings_of_two_windows(database_url)
+    upgrade(database_url, "0011")
+    before = _tally_rows(database_url)
+    upgrade(database_url)
+    after = _tally_rows(database_url)
+    assert _unsharded(after) == _unsharded(before)
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as s:
+            window_ids = {w.number: w.id for w in s.exec(select(Window))}
+            ratings = s.exec(select(Rating).where(Rating.excluded == False)).all()  # noqa: E712
+    finally:
+        engine.dispose()
+    shards = {(dimension, shard) for (_, dimension, _, _, _, shard, _) in after}
+    assert shards == {
+        ("staff", 0),
+        ("window", 0),
+        *(("department", window_ids[n] % TALLY_SHARDS) for n in (1, 2)),
+        *(("item", window_ids[n] % TALLY_SHARDS) for n in (1, 2)),
+    }
+    # Every shard row counts the ratings of its windows: exactly the raw GROUP BY with the shard.
+    expected: Counter = Counter()
+    for r in ratings:
+        day = r.rated_at.astimezone(TZ).date()
+        for dimension, column in (("department", "department_id"), ("item", "item_id")):
+            key = (
+                dimension,
+                r.department_id,
+                getattr(r, column) or 0,
+                r.window_id % TALLY_SHARDS,
+                r.level or 0,
+            )
+            expected[("day", str(day), *key)] += 1
+            expected[("month", str(day.replace(day=1)), *key)] += 1
+    got = Counter(
+        {
+            (grain, period, dimension, department, key, shard, level): n
+            for (grain, dimension, period, department, key, shard, level), n in after.items()
+            if dimension in ("department", "item")
+        }
+    )
+    assert got == expected
+
+    command.downgrade(alembic_config(database_url), "0013-1")
+    assert _tally_rows(database_url) == before
+
+
+def test_windows_of_one_department_count_without_waiting_for_each_other(database_url: str) -> None:
+    """Two open ingest transactions of windows 1 and 2 (one department, one item) share no tally row."""
+    upgrade(database_url)
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks: SQLite has one writer at a time anyway")
+    engine = make_engine(database_url)
+    first = [{**_rating_row(1, 1, 11, 5), "item_id": 7} for _ in range(3)]
+    second = [{**_rating_row(1, 2, 12, 1), "item_id": 7} for _ in range(2)]
+    try:
+        with Session(engine) as one, Session(engine) as two:
+            rollups.count_ratings(one, first, TZ)  # holds its rows' locks until commit
+            two.execute(text("SET LOCAL lock_timeout = '2s'"))
+            started = datetime.now(UTC)
+            rollups.count_ratings(two, second, TZ)
+            assert datetime.now(UTC) - started < timedelta(seconds=1)
+            two.commit()
+            one.commit()
+        with Session(engine) as s:
+            got = rollups.repo.tally_counts(s, "department", date(2026, 11, 1), date(2026, 11, 2), None)
+            assert got == {1: [0, 2, 0, 0, 0, 3]}
+            got = rollups.repo.tally_counts(s, "item", date(2026, 11, 1), date(2026, 11, 2), 1)
+            assert got == {7: [0, 2, 0, 0, 0, 3]}
+    finally:
+        engine.dispose()
