@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import agent, ingest, kiosk, summary, tickets
+from bench import agent, ingest, kiosk, load, summary, tickets
 from bench.common import BenchResult, Stopwatch, machine_info
 from bench.stack import Databases
 
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, Callable[[Databases, Path, bool], BenchResult | None]] = {
     summary.NAME: summary.run,
     tickets.NAME: tickets.run,
     kiosk.NAME: kiosk.run,
+    load.NAME: load.run,
 }
 
 

@@ -123,11 +123,17 @@ def run_load(
     database_url: str | None = None,
     pace: Pace | None = None,
     processes: int | None = None,
+    work_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Prepare a database, start a server, drive the hall, stop everything; return (and write) the report."""
+    """Prepare a database, start a server, drive the hall, stop everything; return (and write) the report.
+
+    The server's log (and the SQLite database unless ``database_url`` names one) stay in ``work_dir``,
+    by default a new temporary directory named in the report.
+    """
     pace = pace or Pace()
     processes = processes or max(1, math.ceil(windows / WINDOWS_PER_PROCESS))
-    work = Path(tempfile.mkdtemp(prefix="hall-load-"))
+    work = work_dir or Path(tempfile.mkdtemp(prefix="hall-load-"))
+    work.mkdir(parents=True, exist_ok=True)
     url = database_url or f"sqlite:///{work / 'hall.db'}"
     keys = prepare(url, windows, kiosks)
     env = {"HALL_DEMO": "1", "HALL_DATABASE_URL": url, "HALL_QUEUE_LAST_TICKET_TIME": "23:59"}
@@ -143,6 +149,7 @@ def run_load(
         "server_workers": workers,
         "database": url.split(":", 1)[0],
         "pace_s": asdict(pace),
+        "work_dir": str(work),
         **result,
     }
     if out is not None:

@@ -171,10 +171,10 @@ async def _every(
     period_s: float, deadline: float, rng: random.Random, step: Callable[[], Awaitable[Any]]
 ) -> None:
     """Run ``step`` every ``period_s`` until the deadline, starting at a random phase."""
-    await asyncio.sleep(rng.uniform(0, period_s))
-    while time.monotonic() < deadline:
+    pause = rng.uniform(0, period_s)
+    while await _sleep_until(pause, deadline):
         await step()
-        await asyncio.sleep(period_s)
+        pause = period_s
 
 
 async def _sleep_until(seconds: float, deadline: float) -> bool:
