@@ -66,10 +66,11 @@ def read_only(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
-def _read_only(request: Request, engine: Engine) -> Engine:
+def read_only_engine_of(request: Request) -> Engine:
+    """The application's engine for transactions that only read (``server.db.read_only_engine``)."""
     ro: Engine | None = getattr(request.app.state, "read_only_engine", None)
     if ro is None:
-        ro = request.app.state.read_only_engine = read_only_engine(engine)
+        ro = request.app.state.read_only_engine = read_only_engine(get_engine(request))
     return ro
 
 
@@ -82,7 +83,7 @@ async def get_session(
     thread, and the request holds a place of ``db_turn`` meanwhile.
     """
     if getattr(request.scope.get("endpoint"), READ_ONLY, False):
-        engine = _read_only(request, engine)
+        engine = read_only_engine_of(request)
     async with db_turn(request):
         with Session(engine, expire_on_commit=False) as session:
             try:

@@ -121,6 +121,24 @@ def claim_next(
     return session.scalars(_claim_statement(), params).first()
 
 
+@functools.cache
+def _any_callable_statement() -> Any:
+    return core_select(
+        exists().where(
+            col(Ticket.service_day) == bindparam("day"),
+            col(Ticket.status).in_(CALLABLE),
+            col(Ticket.item_id).in_(bindparam("item_ids", expanding=True)),
+        )
+    )
+
+
+def any_callable(session: Session, day: dt.date, item_ids: Collection[int]) -> bool:
+    """Whether any ticket of these items waits to be called today (what ``claim_next`` would find)."""
+    if not item_ids:
+        return False
+    return bool(session.scalar(_any_callable_statement(), {"day": day, "item_ids": list(item_ids)}))
+
+
 def lane(session: Session, day: dt.date, item_id: int, priority: bool) -> Sequence[Ticket]:
     """Callable tickets of one item and lane, in queue order."""
     stmt = select(Ticket).where(

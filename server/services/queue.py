@@ -311,6 +311,23 @@ def call_next(
     return ticket
 
 
+def may_call(
+    session: Session, window: WindowLike, rules: QueueRules, now: dt.datetime, call_ref: str | None = None
+) -> bool:
+    """Read only: whether ``call_next`` could find anything for this window now.
+
+    False means it would answer "nobody waits": an idle window's repeated calls need no write turn.
+    A ticket claimed meanwhile by another window or issued a moment later changes nothing that a call
+    a moment earlier would not have seen.
+    """
+    if window.id is None:
+        return False
+    if call_ref is not None and queue_repo.ticket_by_call_ref(session, call_ref) is not None:
+        return True
+    item_ids = [i.id for i in queue_cache.registry(session).items_of_window.get(window.id, ())]
+    return queue_repo.any_callable(session, rules.service_day(now), item_ids)
+
+
 def _called_by_ref(session: Session, window: WindowLike, call_ref: str) -> Ticket | None:
     ticket = queue_repo.ticket_by_call_ref(session, call_ref)
     if ticket is not None and ticket.window_id != window.id:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -81,3 +82,36 @@ def test_more_writing_requests_than_worker_threads_do_not_stall(database: tuple[
     statuses = asyncio.run(asyncio.wait_for(_many_printed(app, keys["kiosk-1"], 200), 60))
     assert statuses == [200] * 200
     app.state.engine.dispose()
+
+
+def test_idle_call_next_and_command_poll_answer_while_a_writer_holds_the_lock(
+    database: tuple[str, dict[str, str]],
+) -> None:
+    # A busy timeout of 1 s: had these requests queued behind the writer, they would fail with 503.
+    url, keys = database
+    settings = ServerSettings(
+        demo=True, database_url=url, queue_last_ticket_time=ANY_HOUR, sqlite_busy_timeout_s=1.0
+    )
+    app = create_app(settings)
+    headers = {"Authorization": f"Bearer {keys['agent-w1']}"}
+    writer = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        with TestClient(app) as client:
+            writer.execute("BEGIN IMMEDIATE")
+            called = client.post("/api/v1/queue/call-next", json={"staff_no": "A001"}, headers=headers)
+            polled = client.get("/api/v1/edge/commands", headers=headers)
+            roster = client.get("/api/v1/edge/roster", headers=headers)
+            writer.execute("COMMIT")
+            assert (called.status_code, polled.status_code, roster.status_code) == (204, 200, 200)
+            assert polled.json() == {"enrollments": []}
+            # Once someone waits, the call takes its write turn and claims the ticket.
+            kiosk = {"Authorization": f"Bearer {keys['kiosk-1']}"}
+            issued = client.post(
+                "/api/v1/tickets", json={"item_code": "GA01", "client_ref": str(uuid.uuid4())}, headers=kiosk
+            )
+            assert issued.status_code == 201, issued.text
+            called = client.post("/api/v1/queue/call-next", json={"staff_no": "A001"}, headers=headers)
+            assert called.status_code == 200, called.text
+            assert called.json()["ticket_no"] == issued.json()["ticket_no"]
+    finally:
+        writer.close()
