@@ -14,7 +14,11 @@ import httpx
 
 
 class ProcessGroup:
-    """Child processes started with ``python -m hall.cli ...``, stopped together."""
+    """Child processes started with ``python -m hall.cli ...``, stopped together.
+
+    Each child leads its own process group, and signals go to the whole group: a server's uvicorn
+    workers stop with it and are never left behind, even when it has to be killed.
+    """
 
     def __init__(self, log_dir: Path, env: dict[str, str] | None = None) -> None:
         self.log_dir = log_dir
@@ -30,16 +34,16 @@ class ProcessGroup:
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**self.env, **(env or {})},
+            start_new_session=True,
         )
         log.close()
         self.procs[name] = proc
         return proc
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        """Send a signal to one child and wait for it."""
+        """Send a signal to one child (and its own children) and wait for it."""
         proc = self.procs.pop(name)
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(sig)
+        _signal_group(proc, sig)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
 
@@ -51,15 +55,17 @@ class ProcessGroup:
         """SIGTERM every child, then SIGKILL what is left after ``timeout_s``."""
         for proc in self.procs.values():
             if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+                _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
         for proc in self.procs.values():
             remaining = max(0.1, deadline - time.monotonic())
             try:
                 proc.wait(timeout=remaining)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _signal_group(proc, signal.SIGKILL)
                 proc.wait(timeout=5)
+            # Whatever the child left of its group (a worker stuck in shutdown) goes too.
+            _signal_group(proc, signal.SIGKILL)
         self.procs.clear()
 
     def __enter__(self) -> ProcessGroup:
@@ -67,6 +73,12 @@ class ProcessGroup:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    """Signal the process group a child leads (``start_new_session``); gone already is fine."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
 
 
 def wait_http(url: str, timeout_s: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
