@@ -306,7 +306,9 @@ def active_window_ids(session: Session, day: dt.date, seen_since: dt.datetime) -
 
 def window_item_pairs(session: Session) -> list[tuple[int, int]]:
     """Every (window id, item id) a window serves."""
-    return [(row.window_id, row.item_id) for row in session.exec(select(WindowItem))]
+    # Plain columns, not ORM objects: a hall of a thousand windows has thousands of these.
+    rows = session.execute(core_select(WindowItem.window_id, WindowItem.item_id))  # type: ignore[call-overload]
+    return [(window_id, item_id) for window_id, item_id in rows]
 
 
 def callable_counts(session: Session, day: dt.date) -> dict[int, int]:

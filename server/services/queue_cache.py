@@ -90,6 +90,8 @@ class _EngineCache:
     registry: Registry | None = None
     medians: dict[int, tuple[float, dt.timedelta]] = field(default_factory=dict)
     active: _Active | None = None
+    # One reload of the registry at a time: the others go on with the snapshot they have.
+    registry_loading: threading.Lock = field(default_factory=threading.Lock)
 
 
 _caches: weakref.WeakKeyDictionary[Engine, _EngineCache] = weakref.WeakKeyDictionary()
@@ -131,12 +133,29 @@ def _load_registry(session: Session) -> Registry:
 
 
 def registry(session: Session, *, reload: bool = False) -> Registry:
-    """The registry snapshot, reloaded when ``reload`` or older than ``REGISTRY_TTL_S``."""
+    """The registry snapshot, reloaded when ``reload`` or older than ``REGISTRY_TTL_S``.
+
+    One thread reloads at a time. When the snapshot is only old, the others meanwhile use it as it
+    is; when there is none, or ``reload`` asks for a newer one, they wait for the reload under way
+    and take its result instead of reading everything again.
+    """
     cache = _cache(session)
     current = cache.registry
-    if reload or current is None or time.monotonic() - current.loaded_at > REGISTRY_TTL_S:
-        current = cache.registry = _load_registry(session)
-    return current
+    asked_at = time.monotonic()
+    if not reload and current is not None and asked_at - current.loaded_at <= REGISTRY_TTL_S:
+        return current
+    if not reload and current is not None and not cache.registry_loading.acquire(blocking=False):
+        return current  # another thread is reading the new one
+    if reload or current is None:
+        cache.registry_loading.acquire()
+    try:
+        latest = cache.registry
+        if latest is not None and latest.loaded_at >= asked_at:
+            return latest  # read while this thread waited
+        latest = cache.registry = _load_registry(session)
+        return latest
+    finally:
+        cache.registry_loading.release()
 
 
 def item_by_code(session: Session, code: str) -> ItemInfo | None:

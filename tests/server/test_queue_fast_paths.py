@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from server.api.deps import DEMO_SECRET
 from server.db import session_scope
 from server.models import QueueCall, ServiceItem, TicketCounter, WindowItem
 from server.services import queue as queue_service
+from server.services import queue_cache
 from server.services.notify import CHANNEL, call_to_dict
 from server.services.queue import Issued, IssueRequest, QueueRules
 from server.timeutil import utcnow
@@ -108,3 +110,40 @@ def test_the_call_notification_is_the_call_as_stored(hall: Hall) -> None:
         call = session.exec(select(QueueCall)).one()
         assert notes[0].payload == json.dumps(call_to_dict(call), ensure_ascii=False)
     assert json.loads(notes[0].payload)["text"] == "请 G001 号到 5 号窗口办理"
+
+
+def test_an_old_registry_is_read_again_by_one_thread_while_the_others_use_it(
+    hall: Hall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dozens of requests find the snapshot old at the same moment: one reload, not one each."""
+    with session_scope(hall.engine) as session:
+        first = queue_cache.registry(session, reload=True)
+    loads: list[int] = []
+    release = threading.Event()
+    real_load = queue_cache._load_registry
+
+    def slow_load(session: Session) -> queue_cache.Registry:
+        loads.append(1)
+        release.wait(THREAD_TIMEOUT_S)
+        return real_load(session)
+
+    monkeypatch.setattr(queue_cache, "_load_registry", slow_load)
+    monkeypatch.setattr(queue_cache, "REGISTRY_TTL_S", 0.0)
+    seen: list[queue_cache.Registry] = []
+
+    def ask() -> None:
+        with session_scope(hall.engine) as s:
+            seen.append(queue_cache.registry(s))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + THREAD_TIMEOUT_S
+    while len(seen) < 7 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # Seven answered from the old snapshot while the eighth is still reading the new one.
+    assert len(seen) == 7 and all(r is first for r in seen)
+    release.set()
+    for t in threads:
+        t.join(THREAD_TIMEOUT_S)
+    assert len(loads) == 1 and len(seen) == 8 and seen[-1] is not first
