@@ -135,6 +135,19 @@ def get_device(session: SessionDep, authorization: Annotated[str | None, Header(
 DeviceDep = Annotated[Device, Depends(get_device)]
 
 
+async def device_credentials(authorization: Annotated[str | None, Header()] = None) -> str:
+    """The bearer credentials of a device, for a route that checks the key itself in its worker thread.
+
+    Missing or malformed credentials are refused here, before the body is validated (401 before 422),
+    as DeviceDep does; the key is looked up (and a revoked one refused) with ``get_device``.
+    """
+    _bearer(authorization)
+    return authorization or ""
+
+
+Credentials = Annotated[str, Depends(device_credentials)]
+
+
 def token_serializer(settings: ServerSettings) -> URLSafeTimedSerializer:
     """Signer for user API tokens."""
     secret = settings.secret_key.get_secret_value() or DEMO_SECRET

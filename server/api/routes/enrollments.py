@@ -5,9 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from server.api.deps import READERS, DeviceDep, SessionDep, get_engine, read_only, require_roles
+from server.api.deps import (
+    READERS,
+    Credentials,
+    SessionDep,
+    db_turn,
+    get_device,
+    get_engine,
+    read_only_engine_of,
+    require_roles,
+)
 from server.db import session_scope
 from server.errors import ConflictError, NotFoundError
 from server.models import Officer, User
@@ -63,13 +73,20 @@ def list_enrollments(session: SessionDep, _user: Annotated[User, require_roles(*
 
 
 @router.get("/edge/commands")
-@read_only
-def edge_commands(request: Request, device: DeviceDep, session: SessionDep) -> dict[str, Any]:
+async def edge_commands(request: Request, authorization: Credentials) -> dict[str, Any]:
     """What this agent should do: enrolment requests for its reader."""
-    # Every agent asks every few seconds and there is nearly never anything: look first, beside
-    # SQLite's writer, and take a write turn only to hand requests out.
-    if not enrollment.open_commands(session, device):
-        return {"enrollments": []}
+    # Every agent asks every few seconds: one worker-thread hop for the whole request.
+    async with db_turn(request):
+        return await run_in_threadpool(_edge_commands, request, authorization)
+
+
+def _edge_commands(request: Request, authorization: str) -> dict[str, Any]:
+    # There is nearly never anything: look first, beside SQLite's writer, and take a write turn
+    # only to hand requests out.
+    with session_scope(read_only_engine_of(request)) as session:
+        device = get_device(session, authorization)
+        if not enrollment.open_commands(session, device):
+            return {"enrollments": []}
     with session_scope(get_engine(request)) as writer:
         taken = enrollment.take_commands(writer, device)
         return {"enrollments": [_out(r, writer.get(Officer, r.officer_id)) for r in taken]}

@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request, Response, status
+from fastapi import APIRouter, Body, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from server.api.deps import (
     READERS,
+    Credentials,
     DeviceDep,
     SessionDep,
     SettingsDep,
-    _bearer,
     db_turn,
     department_scope,
     get_app_settings,
@@ -67,19 +67,6 @@ class TransferIn(OfficerIn):
     """The item a ticket is transferred to."""
 
     item_code: Annotated[str, Field(min_length=1, max_length=32)]
-
-
-async def device_credentials(authorization: Annotated[str | None, Header()] = None) -> str:
-    """The bearer credentials of a device, for a route that checks the key itself in its worker thread.
-
-    Missing or malformed credentials are refused here, before the body is validated (401 before 422),
-    as DeviceDep does; the key is looked up (and a revoked one refused) with ``get_device``.
-    """
-    _bearer(authorization)
-    return authorization or ""
-
-
-Credentials = Annotated[str, Depends(device_credentials)]
 
 
 def _window(session: SessionDep, device: Device) -> WindowInfo:

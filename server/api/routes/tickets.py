@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from server.api.deps import (
     DEMO_SECRET,
+    Credentials,
     DeviceDep,
     SessionDep,
     SettingsDep,
@@ -24,7 +25,7 @@ from server.api.deps import (
     get_engine,
     read_only,
 )
-from server.api.routes.queue import Credentials, http_error
+from server.api.routes.queue import http_error
 from server.db import session_scope
 from server.errors import HallError
 from server.models import Device
