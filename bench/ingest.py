@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 NAME = "ingest"
 BACKENDS = ("sqlite", "postgres")
+# ``BENCH_INGEST_BACKENDS=sqlite python -m bench --only ingest`` measures one backend (comma-separated).
+BACKENDS_ENV = "BENCH_INGEST_BACKENDS"
 THROUGHPUT_TARGET_EPS = 10_000
 PACED_P99_TARGET_MS = 100.0
 
@@ -216,12 +219,25 @@ def _one_backend(dbs: Databases, backend: str, p: Plan, result: BenchResult, log
     )
 
 
+def backends() -> tuple[str, ...]:
+    """The backends to measure: all of them, or those named in ``BENCH_INGEST_BACKENDS``."""
+    chosen = os.environ.get(BACKENDS_ENV, "").strip()
+    if not chosen:
+        return BACKENDS
+    names = tuple(dict.fromkeys(name.strip() for name in chosen.split(",") if name.strip()))
+    unknown = [name for name in names if name not in BACKENDS]
+    if unknown or not names:
+        raise ValueError(f"{BACKENDS_ENV} names unknown backends {unknown}; choose from {BACKENDS}")
+    return names
+
+
 def run(dbs: Databases, work_dir: Path, quick: bool) -> BenchResult:
-    """Measure ingestion on SQLite and PostgreSQL."""
+    """Measure ingestion on SQLite and PostgreSQL (or the backends named in ``BENCH_INGEST_BACKENDS``)."""
     p = plan(quick)
-    result = BenchResult(NAME, quick, params={**p.__dict__, "backends": list(BACKENDS)})
+    chosen = backends()
+    result = BenchResult(NAME, quick, params={**p.__dict__, "backends": list(chosen)})
     watch = Stopwatch()
-    for backend in BACKENDS:
+    for backend in chosen:
         log.info("ingest: %s", backend)
         _one_backend(dbs, backend, p, result, work_dir / "logs")
     result.notes.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -13,8 +14,53 @@ from sqlmodel import Session
 
 Processor = Callable[[Any], Any] | None
 
+_NOTHING = object()
+
 # SQLite allows 32,766 host parameters per statement (3.32+); stay well below for the key look-up.
 _SQLITE_IN_CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class PreparedRows:
+    """Rows of one table ready to insert: on SQLite also converted to database values, in column order.
+
+    Built before the write transaction begins (``prepare_rows``), so the conversion (JSON encoding,
+    date-time formatting) does not count against the time a batch holds SQLite's write lock.
+    """
+
+    table: Table
+    columns: tuple[str, ...]
+    rows: tuple[dict[str, Any], ...]
+    sql: str | None = None  # the SQLite positional INSERT; None on other dialects
+    params: tuple[tuple[Any, ...], ...] = ()  # the SQLite values, one tuple per row
+
+
+def prepare_rows(dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]]) -> PreparedRows:
+    """Check that ``rows`` share their columns and, on SQLite, convert them to database values."""
+    if not rows:
+        return PreparedRows(table, (), ())
+    columns = tuple(rows[0])
+    for row in rows:
+        if tuple(row) != columns:
+            raise ValueError(f"bulk rows must share their columns: {columns} vs {tuple(row)}")
+    if dialect.name != "sqlite":
+        return PreparedRows(table, columns, tuple(rows))
+    sql, processors = _compiled_insert(table, columns, dialect)
+    converted = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
+    # A value repeated from the row before (the same object: the batch's receive time, say) is
+    # converted once.
+    seen: list[Any] = [_NOTHING] * len(columns)
+    done: list[Any] = [None] * len(columns)
+    params = []
+    for row in rows:
+        values = list(row.values())
+        for i, proc in converted:
+            value = values[i]
+            if value is not seen[i]:
+                seen[i], done[i] = value, proc(value)
+            values[i] = done[i]
+        params.append(tuple(values))
+    return PreparedRows(table, columns, tuple(rows), sql, tuple(params))
 
 
 def insert_ignore(
@@ -28,30 +74,36 @@ def insert_ignore(
 
     Within one call the first row of a conflicting pair wins, as with ``ON CONFLICT DO NOTHING``.
     """
-    if not rows:
+    return insert_prepared(
+        session, prepare_rows(session.get_bind().dialect, table, rows), conflict_columns, returning
+    )
+
+
+def insert_prepared(
+    session: Session, prepared: PreparedRows, conflict_columns: Sequence[str], returning: str
+) -> set[Any]:
+    """``insert_ignore`` of rows made ready by ``prepare_rows`` (with the session's dialect)."""
+    if not prepared.rows:
         return set()
-    columns = tuple(rows[0])
-    for row in rows:
-        if tuple(row) != columns:
-            raise ValueError(f"bulk rows must share their columns: {columns} vs {tuple(row)}")
+    if prepared.sql is not None:
+        if session.get_bind().dialect.name != "sqlite":
+            raise ValueError("rows prepared for SQLite cannot go to another database")
+        return _sqlite_insert_new(session, prepared, conflict_columns, returning)
     if session.get_bind().dialect.name == "sqlite":
-        return _sqlite_insert_new(session, table, rows, conflict_columns, returning)
+        raise ValueError("rows prepared for another database cannot go to SQLite")
     # One cached statement run with many parameter sets ("insertmanyvalues"): compiling a
     # multi-row VALUES clause anew for every batch cost more than the inserts themselves.
+    table = prepared.table
     stmt = (
         postgresql.insert(table)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
         .returning(table.c[returning])
     )
-    return {row[0] for row in session.execute(stmt, list(rows))}
+    return {row[0] for row in session.execute(stmt, list(prepared.rows))}
 
 
 def _sqlite_insert_new(
-    session: Session,
-    table: Table,
-    rows: Sequence[dict[str, Any]],
-    conflict_columns: Sequence[str],
-    returning: str,
+    session: Session, prepared: PreparedRows, conflict_columns: Sequence[str], returning: str
 ) -> set[Any]:
     """SQLite: look up the keys that exist, then one plain ``executemany`` of the new rows.
 
@@ -62,26 +114,18 @@ def _sqlite_insert_new(
     if len(conflict_columns) != 1:
         raise ValueError("the SQLite bulk path supports one conflict column")
     key = conflict_columns[0]
-    existing = _existing_keys(session, table, key, [row[key] for row in rows])
-    fresh: list[dict[str, Any]] = []
-    for row in rows:
+    existing = _existing_keys(session, prepared.table, key, [row[key] for row in prepared.rows])
+    fresh: list[tuple[Any, ...]] = []
+    inserted: set[Any] = set()
+    for row, values in zip(prepared.rows, prepared.params, strict=True):
         if row[key] not in existing:
             existing.add(row[key])
-            fresh.append(row)
-    if not fresh:
-        return set()
-    dialect = session.get_bind().dialect
-    columns = tuple(fresh[0])
-    sql, processors = _compiled_insert(table, columns, dialect)
-    params = [
-        tuple(
-            value if proc is None else proc(value)
-            for proc, value in zip(processors, row.values(), strict=True)
-        )
-        for row in fresh
-    ]
-    session.connection().exec_driver_sql(sql, params)
-    return {row[returning] for row in fresh}
+            fresh.append(values)
+            inserted.add(row[returning])
+    if fresh:
+        assert prepared.sql is not None
+        session.connection().exec_driver_sql(prepared.sql, fresh)
+    return inserted
 
 
 def _existing_keys(session: Session, table: Table, key: str, values: list[Any]) -> set[Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlalchemy.engine import Dialect
+from sqlmodel import Session, col, select
 
 from common.events import (
     BAD_LEVELS,
@@ -15,18 +17,39 @@ from common.events import (
     EventKind,
     MisusePayload,
     PunchPayload,
-    RatingPayload,
 )
-from server.models import Device, DeviceStatusChange, MisuseSignal, Punch, Rating, Window
+from server.models import Device, DeviceStatusChange, MisuseSignal, Punch, Rating
 from server.repo import devices as device_repo
-from server.repo import followups as followup_repo
 from server.repo import registry
-from server.repo.bulk import insert_ignore
+from server.repo import rollups as rollup_repo
+from server.repo.bulk import PreparedRows, insert_prepared, prepare_rows
+from server.repo.rollups import Counts, TallyKey
 from server.services import badges, enrollment, followups, rollups
 from server.services.followups import FollowupPolicy
+from server.services.ingest_cache import Links, WindowLink
 from server.timeutil import to_db
 
 Pair = tuple[EdgeEvent, Any]
+RATING_TABLE = Rating.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class PreparedRatings:
+    """A batch's rating rows built before its write transaction, from the registry snapshot.
+
+    ``rows`` holds the events whose officer and item the snapshot knows (by event id, in batch order),
+    ``insert`` the same rows converted for the database, ``days``/``months`` their tally deltas;
+    ``unresolved`` the events naming a staff number or item code the snapshot does not know, looked up
+    again in the transaction. ``officers``/``items`` are the links used, for ``ingest_cache.confirm``.
+    """
+
+    rows: dict[str, dict[str, Any]]
+    insert: PreparedRows
+    days: dict[TallyKey, Counts]
+    months: dict[TallyKey, Counts]
+    unresolved: list[Pair]
+    officers: dict[str, int]
+    items: dict[str, int]
 
 
 @dataclass
@@ -35,41 +58,35 @@ class ApplyContext:
 
     session: Session
     device: Device
-    window: Window | None
+    window: WindowLink | None
     received_at: Any
     policy: FollowupPolicy = field(default_factory=FollowupPolicy)
     rejections: dict[str, str] = field(default_factory=dict)
+    ratings: PreparedRatings | None = None
 
     def reject(self, event: EdgeEvent, reason: str) -> None:
         """Mark one event rejected with a reason."""
         self.rejections[str(event.id)] = reason
 
 
-def _need_window(ctx: ApplyContext, pairs: list[Pair], what: str) -> Window | None:
+def _need_window(ctx: ApplyContext, pairs: list[Pair], what: str) -> WindowLink | None:
     if ctx.window is None:
         for event, _ in pairs:
             ctx.reject(event, f"{what} must come from a window's counter agent")
     return ctx.window
 
 
-def _apply_ratings(ctx: ApplyContext, pairs: list[Pair]) -> None:
-    window = _need_window(ctx, pairs, "a rating")
-    if window is None or window.id is None:
-        return
-    payloads: list[tuple[EdgeEvent, RatingPayload]] = list(pairs)
-    officers = registry.officers_by_staff_no(
-        ctx.session, {p.officer_staff_no for _, p in payloads if p.officer_staff_no}
-    )
-    items = registry.items_by_code(ctx.session, {p.item_code for _, p in payloads if p.item_code})
+def _rating_rows(
+    window: WindowLink, pairs: list[Pair], officers: dict[str, int], items: dict[str, int]
+) -> tuple[list[dict[str, Any]], list[Pair]]:
+    """Rating rows of the events whose staff number and item code are in ``officers``/``items``; the rest."""
     rows = []
-    for event, p in payloads:
-        officer = officers.get(p.officer_staff_no) if p.officer_staff_no else None
-        item = items.get(p.item_code) if p.item_code else None
-        if p.officer_staff_no and officer is None:
-            ctx.reject(event, f"unknown officer staff number {p.officer_staff_no!r}")
-            continue
-        if p.item_code and item is None:
-            ctx.reject(event, f"unknown service item {p.item_code!r}")
+    unresolved: list[Pair] = []
+    for event, p in pairs:
+        officer_id = officers.get(p.officer_staff_no) if p.officer_staff_no else None
+        item_id = items.get(p.item_code) if p.item_code else None
+        if (p.officer_staff_no and officer_id is None) or (p.item_code and item_id is None):
+            unresolved.append((event, p))
             continue
         rows.append(
             {
@@ -77,8 +94,8 @@ def _apply_ratings(ctx: ApplyContext, pairs: list[Pair]) -> None:
                 "service_id": str(p.service_id),
                 "window_id": window.id,
                 "department_id": window.department_id,
-                "officer_id": officer.id if officer else None,
-                "item_id": item.id if item else None,
+                "officer_id": officer_id,
+                "item_id": item_id,
                 "level": p.level,
                 "ticket_no": p.ticket_no,
                 "case_no": p.case_no,
@@ -88,22 +105,116 @@ def _apply_ratings(ctx: ApplyContext, pairs: list[Pair]) -> None:
                 "excluded": False,
             }
         )
-    table = Rating.__table__  # type: ignore[attr-defined]
-    inserted = insert_ignore(ctx.session, table, rows, ["service_id"], "event_id")
+    return rows, unresolved
+
+
+def prepare_ratings(
+    dialect: Dialect, window: WindowLink, pairs: list[Pair], links: Links, tz: ZoneInfo
+) -> PreparedRatings:
+    """Build (and convert) the rating rows of ``pairs`` from a registry snapshot, touching no table."""
+    rows, unresolved = _rating_rows(window, pairs, links.officers_by_staff_no, links.items_by_code)
+    days, months = rollups.tallies_of(rows, tz)
+    officers = {
+        p.officer_staff_no: links.officers_by_staff_no[p.officer_staff_no]
+        for _, p in pairs
+        if p.officer_staff_no in links.officers_by_staff_no
+    }
+    items = {
+        p.item_code: links.items_by_code[p.item_code] for _, p in pairs if p.item_code in links.items_by_code
+    }
+    return PreparedRatings(
+        rows={str(r["event_id"]): r for r in rows},
+        insert=prepare_rows(dialect, RATING_TABLE, rows),
+        days=days,
+        months=months,
+        unresolved=unresolved,
+        officers=officers,
+        items=items,
+    )
+
+
+def _looked_up_rows(ctx: ApplyContext, window: WindowLink, pairs: list[Pair]) -> list[dict[str, Any]]:
+    """Rows of events the snapshot could not resolve, from the tables; refuse names still unknown."""
+    officers = registry.officers_by_staff_no(
+        ctx.session, {p.officer_staff_no for _, p in pairs if p.officer_staff_no}
+    )
+    items = registry.items_by_code(ctx.session, {p.item_code for _, p in pairs if p.item_code})
+    rows, unknown = _rating_rows(
+        window,
+        pairs,
+        {s: o.id for s, o in officers.items() if o.id is not None},
+        {c: i.id for c, i in items.items() if i.id is not None},
+    )
+    for event, p in unknown:
+        if p.officer_staff_no and p.officer_staff_no not in officers:
+            ctx.reject(event, f"unknown officer staff number {p.officer_staff_no!r}")
+        else:
+            ctx.reject(event, f"unknown service item {p.item_code!r}")
+    return rows
+
+
+def _apply_ratings(ctx: ApplyContext, pairs: list[Pair]) -> None:
+    window = _need_window(ctx, pairs, "a rating")
+    if window is None:
+        return
+    dialect = ctx.session.get_bind().dialect
+    prepared = ctx.ratings
+    if prepared is None:  # nothing built before the transaction: every event is looked up here
+        prepared = PreparedRatings({}, prepare_rows(dialect, RATING_TABLE, []), {}, {}, list(pairs), {}, {})
+    fresh = {str(event.id) for event, _ in pairs}
+    late = [(e, p) for e, p in prepared.unresolved if str(e.id) in fresh]
+    extra = _looked_up_rows(ctx, window, late) if late else []
+    rows = [r for event_id, r in prepared.rows.items() if event_id in fresh]
+    if extra or len(rows) != len(prepared.rows):
+        rows += extra
+        insert = prepare_rows(dialect, RATING_TABLE, rows)
+    else:
+        insert = prepared.insert
+    inserted = insert_prepared(ctx.session, insert, ["service_id"], "event_id")
     for row in rows:
         if row["event_id"] not in inserted:
             ctx.rejections[str(row["event_id"])] = "this service has already been rated (一次一评)"
     # Same transaction as the insert: the rollups and follow-ups never disagree with the ratings.
-    rollups.count_ratings(ctx.session, [r for r in rows if r["event_id"] in inserted], ctx.policy.tz)
+    if len(inserted) == len(prepared.rows) and not extra:
+        days, months = prepared.days, prepared.months  # counted before the transaction began
+    else:
+        days, months = rollups.tallies_of([r for r in rows if r["event_id"] in inserted], ctx.policy.tz)
+    rollup_repo.bump_tallies(ctx.session, days, months)
     bad = {str(r["event_id"]) for r in rows if r["event_id"] in inserted and r["level"] in BAD_LEVELS}
     if bad:
-        fresh = list(followup_repo.ratings_by_event_ids(ctx.session, bad))
-        followups.open_for_ratings(ctx.session, fresh, ctx.policy, ctx.received_at)
+        followups.open_for_ratings(
+            ctx.session, _with_ids(ctx.session, rows, bad), ctx.policy, ctx.received_at
+        )
+
+
+@dataclass(frozen=True)
+class _NewRating:
+    """A just-inserted rating row with its id, as a follow-up opens from it."""
+
+    id: int | None
+    window_id: int
+    department_id: int
+    officer_id: int | None
+    level: int | None
+
+
+_RATING_IDS = select(col(Rating.event_id), col(Rating.id))
+
+
+def _with_ids(session: Session, rows: list[dict[str, Any]], event_ids: set[str]) -> list[_NewRating]:
+    """The rows of ``event_ids`` with the ids the database gave them (one read, no ORM objects)."""
+    stmt = _RATING_IDS.where(col(Rating.event_id).in_(event_ids))
+    ids = {event_id: rating_id for event_id, rating_id in session.connection().execute(stmt)}
+    return [
+        _NewRating(ids[r["event_id"]], r["window_id"], r["department_id"], r["officer_id"], r["level"])
+        for r in rows
+        if r["event_id"] in event_ids
+    ]
 
 
 def _apply_punches(ctx: ApplyContext, pairs: list[Pair]) -> None:
     window = _need_window(ctx, pairs, "a punch")
-    if window is None or window.id is None:
+    if window is None:
         return
     payloads: list[tuple[EdgeEvent, PunchPayload]] = list(pairs)
     by_badge = [(e, p) for e, p in payloads if p.badge_uid is not None]
@@ -152,7 +263,7 @@ def _apply_device_status(ctx: ApplyContext, pairs: list[Pair]) -> None:
 
 def _apply_misuse(ctx: ApplyContext, pairs: list[Pair]) -> None:
     window = _need_window(ctx, pairs, "a misuse signal")
-    if window is None or window.id is None:
+    if window is None:
         return
     payloads: list[tuple[EdgeEvent, MisusePayload]] = list(pairs)
     officers = registry.officers_by_staff_no(

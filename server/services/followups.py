@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -30,6 +31,21 @@ from server.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 HALL_WIDE = (Role.ADMIN, Role.SUPERVISOR)
+
+
+class RatedService(Protocol):
+    """What opening a follow-up reads of a rating: a ``Rating`` or a just-inserted row with its id."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def window_id(self) -> int: ...
+    @property
+    def department_id(self) -> int: ...
+    @property
+    def officer_id(self) -> int | None: ...
+    @property
+    def level(self) -> int | None: ...
 
 
 class CallbackResult(StrEnum):
@@ -71,7 +87,9 @@ class FollowupPolicy:
             ).add_working_days(start, working_days)
 
 
-def open_for_ratings(session: Session, ratings: list[Rating], policy: FollowupPolicy, now: datetime) -> int:
+def open_for_ratings(
+    session: Session, ratings: Sequence[RatedService], policy: FollowupPolicy, now: datetime
+) -> int:
     """Open one follow-up per fresh bad review; deadlines run from the day the server learns of it."""
     opened_on = local_day(now, policy.tz)
     rows = [

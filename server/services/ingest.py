@@ -6,25 +6,32 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import update
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session, col
 
 from common.events import (
     BatchResult,
     EdgeEvent,
+    EventKind,
     EventOutcome,
     EventResult,
 )
-from server.models import Device, EdgeEventRecord, Window
+from server.models import Device, EdgeEventRecord
 from server.repo import devices as device_repo
-from server.repo.bulk import insert_ignore
-from server.services.apply import ApplyContext, apply_events
+from server.repo.bulk import PreparedRows, insert_prepared, prepare_rows
+from server.services import ingest_cache
+from server.services.apply import ApplyContext, PreparedRatings, apply_events, prepare_ratings
 from server.services.followups import FollowupPolicy
+from server.services.ingest_cache import WindowLink
 from server.timeutil import to_db
 
 log = logging.getLogger(__name__)
+
+EDGE_TABLE = EdgeEventRecord.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ def _check_batch(raw_events: list[Any], device_id: str) -> tuple[dict[int, Event
 
 
 def _in_window(
-    valid: list[_Valid], device: Device, window: Window | None, results: dict[int, EventResult]
+    valid: list[_Valid], device: Device, window: WindowLink | None, results: dict[int, EventResult]
 ) -> list[_Valid]:
     """Drop (as rejected) events that name another window than the device's own."""
     if window is None:
@@ -102,19 +109,55 @@ def _in_window(
     return kept
 
 
-def ingest_batch(
-    session: Session,
-    device: Device,
-    raw_events: list[Any],
-    received_at: datetime,
-    sent_at: datetime | None,
-    policy: FollowupPolicy | None = None,
-) -> BatchResult:
-    """Apply a batch from one authenticated device; each event has exactly one effect however often sent."""
-    results, valid = _check_batch(raw_events, device.device_id)
-    window = session.get(Window, device.window_id) if device.window_id is not None else None
-    valid = _in_window(valid, device, window, results)
+@dataclass
+class _Plan:
+    """Everything a batch writes that can be worked out before its write transaction."""
 
+    window: WindowLink | None
+    results: dict[int, EventResult]  # events refused for naming another window
+    valid: list[_Valid]  # the rest
+    edges: PreparedRows
+    ratings: PreparedRatings | None
+
+
+def _snapshot(session: Session, device: Device, valid: list[_Valid]) -> ingest_cache.Links:
+    """The registry snapshot, reloaded if it lacks the device's window or a name the batch uses."""
+    snapshot = ingest_cache.links(session)
+    staff = {v.payload.officer_staff_no for v in valid if v.event.kind is EventKind.RATING}
+    codes = {v.payload.item_code for v in valid if v.event.kind is EventKind.RATING}
+    staff.discard(None)
+    codes.discard(None)
+    window_missing = device.window_id is not None and device.window_id not in snapshot.windows_by_id
+    if window_missing or not snapshot.knows(staff, codes):
+        snapshot = ingest_cache.links(session, reload=True)
+    return snapshot
+
+
+def _outside_write(session: Session, device: Device, valid: list[_Valid]) -> ingest_cache.Links:
+    """``_snapshot`` without keeping SQLite's write lock: a (re)load gets a transaction of its own.
+
+    Every SQLite transaction begins IMMEDIATE and so takes the one write lock even to read; when the
+    session is not in a transaction yet, the reads that refresh the snapshot are committed at once.
+    """
+    fresh_session = not session.in_transaction() and not (session.new or session.dirty or session.deleted)
+    snapshot = _snapshot(session, device, valid)
+    if fresh_session and session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        session.commit()
+    return snapshot
+
+
+def _plan(
+    dialect: Dialect,
+    device: Device,
+    valid: list[_Valid],
+    snapshot: ingest_cache.Links,
+    received_at: datetime,
+    tz: ZoneInfo,
+) -> _Plan:
+    """Rows of the edge events and the ratings among them, built and converted from the snapshot."""
+    window = snapshot.windows_by_id.get(device.window_id) if device.window_id is not None else None
+    results: dict[int, EventResult] = {}
+    valid = _in_window(valid, device, window, results)
     rows = [
         {
             "id": v.event_id,
@@ -129,22 +172,88 @@ def ingest_batch(
         }
         for v in valid
     ]
-    table = EdgeEventRecord.__table__  # type: ignore[attr-defined]
-    inserted = insert_ignore(session, table, rows, ["id"], "id")
-    fresh = [v for v in valid if v.event_id in inserted]
+    ratings = [(v.event, v.payload) for v in valid if v.event.kind is EventKind.RATING]
+    prepared = prepare_ratings(dialect, window, ratings, snapshot, tz) if window and ratings else None
+    return _Plan(window, results, valid, prepare_rows(dialect, EDGE_TABLE, rows), prepared)
+
+
+def _confirmed(session: Session, device: Device, plan: _Plan) -> bool:
+    """True when the tables (read in the write transaction) still hold every link the plan used."""
+    if plan.window is None:
+        return device.window_id is None  # a window unknown to the snapshot is looked up again
+    officers = plan.ratings.officers if plan.ratings else {}
+    items = plan.ratings.items if plan.ratings else {}
+    return ingest_cache.confirm(session, plan.window, officers, items)
+
+
+@dataclass
+class Recorded:
+    """What ``record_batch`` did with each event, before it is told back to the device."""
+
+    count: int
+    results: dict[int, EventResult]  # refused before the database was asked
+    valid: list[_Valid]
+    inserted: set[str]
+    rejections: dict[str, str]
+    received_at: datetime
+    device_id: str
+
+
+def record_batch(
+    session: Session,
+    device: Device,
+    raw_events: list[Any],
+    received_at: datetime,
+    sent_at: datetime | None,
+    policy: FollowupPolicy | None = None,
+) -> Recorded:
+    """Record and apply a batch in the session's transaction; ``batch_result`` then tells the outcome.
+
+    Validation, the registry links, the rows to insert (converted to database values) and their tally
+    deltas are worked out first; the write transaction then checks the links, skips the events
+    already recorded, inserts, and applies what is left. Committing before ``batch_result`` keeps the
+    building of the answer out of the transaction (on SQLite: out of the write lock).
+    """
+    policy = policy or FollowupPolicy()
+    results, valid = _check_batch(raw_events, device.device_id)
+    dialect = session.get_bind().dialect
+    snapshot = _outside_write(session, device, valid)
+    plan = _plan(dialect, device, valid, snapshot, received_at, policy.tz)
+    # The write transaction starts here (on SQLite: the write lock is taken).
+    if not _confirmed(session, device, plan):
+        log.warning("registry changed since it was cached: building batch rows again")
+        ingest_cache.forget(session)
+        snapshot = _snapshot(session, device, valid)
+        plan = _plan(dialect, device, valid, snapshot, received_at, policy.tz)
+    results.update(plan.results)
+
+    inserted = insert_prepared(session, plan.edges, ["id"], "id")
+    fresh = [v for v in plan.valid if v.event_id in inserted]
     ctx = ApplyContext(
         session=session,
         device=device,
-        window=window,
+        window=plan.window,
         received_at=received_at,
-        policy=policy or FollowupPolicy(),
+        policy=policy,
+        ratings=plan.ratings,
     )
     rejections = apply_events(ctx, [(v.event, v.payload) for v in fresh])
     for reason, ids in _group(rejections).items():
         session.execute(
-            update(table).where(col(EdgeEventRecord.id).in_(ids)).values(outcome="rejected", reason=reason)
+            update(EDGE_TABLE)
+            .where(col(EdgeEventRecord.id).in_(ids))
+            .values(outcome="rejected", reason=reason)
         )
-    for v in valid:
+    offset = (to_db(sent_at) - received_at).total_seconds() if sent_at is not None else None
+    device_repo.touch(session, device, received_at, offset)
+    return Recorded(len(raw_events), results, plan.valid, inserted, rejections, received_at, device.device_id)
+
+
+def batch_result(recorded: Recorded) -> BatchResult:
+    """The per-event outcomes of a recorded batch, in the order sent."""
+    results = recorded.results
+    inserted, rejections = recorded.inserted, recorded.rejections
+    for v in recorded.valid:
         event_id = v.event_id
         if event_id not in inserted:
             results[v.index] = _result(index=v.index, id=event_id, outcome=EventOutcome.DUPLICATE)
@@ -154,20 +263,29 @@ def ingest_batch(
             )
         else:
             results[v.index] = _result(index=v.index, id=event_id, outcome=EventOutcome.ACCEPTED)
-
-    offset = (to_db(sent_at) - received_at).total_seconds() if sent_at is not None else None
-    device_repo.touch(session, device, received_at, offset)
-    ordered = [results[i] for i in range(len(raw_events))]
+    ordered = [results[i] for i in range(recorded.count)]
     counts = {o: sum(1 for r in ordered if r.outcome == o) for o in EventOutcome}
     if counts[EventOutcome.REJECTED]:
-        log.info("device %s: %d event(s) rejected", device.device_id, counts[EventOutcome.REJECTED])
+        log.info("device %s: %d event(s) rejected", recorded.device_id, counts[EventOutcome.REJECTED])
     return BatchResult(
         accepted=counts[EventOutcome.ACCEPTED],
         duplicate=counts[EventOutcome.DUPLICATE],
         rejected=counts[EventOutcome.REJECTED],
         results=ordered,
-        server_time=received_at,
+        server_time=recorded.received_at,
     )
+
+
+def ingest_batch(
+    session: Session,
+    device: Device,
+    raw_events: list[Any],
+    received_at: datetime,
+    sent_at: datetime | None,
+    policy: FollowupPolicy | None = None,
+) -> BatchResult:
+    """Apply a batch from one authenticated device; each event has exactly one effect however often sent."""
+    return batch_result(record_batch(session, device, raw_events, received_at, sent_at, policy))
 
 
 def _group(rejections: dict[str, str]) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ from server.api.deps import DeviceDep, SessionDep, SettingsDep
 from server.api.responses import UNPROCESSABLE
 from server.models import Device
 from server.services.followups import FollowupPolicy
-from server.services.ingest import ingest_batch
+from server.services.ingest import batch_result, record_batch
 from server.timeutil import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["events"], responses=UNPROCESSABLE)
@@ -90,4 +90,9 @@ async def post_events(
 
 def _ingest(body: bytes, session: Session, device: Device, policy: FollowupPolicy) -> BatchResult:
     events, sent_at = _parse_batch(body)
-    return ingest_batch(session, device, events, utcnow(), sent_at, policy)
+    recorded = record_batch(session, device, events, utcnow(), sent_at, policy)
+    # Commit here, in the thread that did the work: on SQLite the transaction holds the write lock,
+    # which should neither wait for the event loop to get round to the session's own commit nor
+    # for the answer to be built.
+    session.commit()
+    return batch_result(recorded)

@@ -1,0 +1,144 @@
+"""The registry links edge events name, kept per process so a batch's rows are built before it writes.
+
+A rating names its officer by staff number and its service item by code, and is recorded against its
+window's id and department; ingestion turns those into ids before the write transaction begins (on
+SQLite, whose one writer at a time makes every microsecond inside the transaction count). The links
+are kept the way ``server.services.queue_cache`` keeps the queue's registry: one frozen snapshot per
+engine, reloaded every ``LINKS_TTL_S`` and at once when a name is not in it.
+
+A stale snapshot never records a wrong link:
+
+- staff numbers, item codes and window numbers are unique keys that ``hall admin load-hall`` upserts
+  in place and nothing deletes or renames, so the id a name maps to does not change; a name new since
+  the last load is a miss, which reloads the snapshot (and a name still unknown is looked up again in
+  the write transaction before its event is refused);
+- the write transaction still checks every link it writes against the tables (``confirm``: one read
+  of the window and one of the batch's few distinct officers and items, by primary key), and on any
+  difference reloads the snapshot and builds the rows again from it, inside the transaction.
+
+Entries hold plain frozen values, never ORM objects, so threads and sessions may share them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlmodel import Session, col
+
+from server.models import Officer, ServiceItem, Window
+
+LINKS_TTL_S = 5.0
+
+
+@dataclass(frozen=True)
+class WindowLink:
+    """A window as a rating records it."""
+
+    id: int
+    number: int
+    department_id: int
+
+
+@dataclass(frozen=True)
+class Links:
+    """One read of the windows, officers and service items, by what edge events call them."""
+
+    windows_by_id: dict[int, WindowLink]
+    officers_by_staff_no: dict[str, int]
+    items_by_code: dict[str, int]
+    loaded_at: float = field(default_factory=time.monotonic)
+
+    def knows(self, staff_nos: Iterable[str], item_codes: Iterable[str]) -> bool:
+        """True when every staff number and item code is in this snapshot."""
+        return all(s in self.officers_by_staff_no for s in staff_nos) and all(
+            c in self.items_by_code for c in item_codes
+        )
+
+
+@dataclass
+class _EngineLinks:
+    links: Links | None = None
+
+
+_caches: weakref.WeakKeyDictionary[Engine, _EngineLinks] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+_WINDOWS = select(col(Window.id), col(Window.number), col(Window.department_id))
+_OFFICERS = select(col(Officer.staff_no), col(Officer.id))
+_ITEMS = select(col(ServiceItem.code), col(ServiceItem.id))
+
+
+def _cache(session: Session) -> _EngineLinks:
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    with _lock:
+        found = _caches.get(engine)
+        if found is None:
+            found = _caches[engine] = _EngineLinks()
+        return found
+
+
+def _load(session: Session) -> Links:
+    conn = session.connection()
+    windows = {
+        int(w.id): WindowLink(int(w.id), int(w.number), int(w.department_id)) for w in conn.execute(_WINDOWS)
+    }
+    return Links(
+        windows_by_id=windows,
+        officers_by_staff_no={str(o.staff_no): int(o.id) for o in conn.execute(_OFFICERS)},
+        items_by_code={str(i.code): int(i.id) for i in conn.execute(_ITEMS)},
+    )
+
+
+def links(session: Session, *, reload: bool = False) -> Links:
+    """The snapshot, reloaded when ``reload`` or older than ``LINKS_TTL_S`` (in the session's transaction)."""
+    cache = _cache(session)
+    current = cache.links
+    if reload or current is None or time.monotonic() - current.loaded_at > LINKS_TTL_S:
+        current = cache.links = _load(session)
+    return current
+
+
+def forget(session: Session) -> None:
+    """Drop this engine's snapshot: the next ``links`` reads the tables again."""
+    _cache(session).links = None
+
+
+def confirm(session: Session, window: WindowLink, officers: dict[str, int], items: dict[str, int]) -> bool:
+    """True when the tables still hold ``window`` and these staff number -> id and code -> id links.
+
+    Meant for the write transaction: reads by primary key, one short statement per table (plain SQL,
+    cached per dialect and size, as cheap as a look-up can be while SQLite's write lock is held).
+    """
+    conn = session.connection()
+    dialect = conn.dialect
+    row = conn.exec_driver_sql(_check_sql(dialect, "window", 1), (window.id,)).first()
+    if row is None or (row[1], row[2]) != (window.number, window.department_id):
+        return False
+    for table, links in (("officer", officers), ("service_item", items)):
+        if links:
+            sql = _check_sql(dialect, table, len(links))
+            found = {name: key for key, name in conn.exec_driver_sql(sql, tuple(links.values()))}
+            if found != links:
+                return False
+    return True
+
+
+_CHECKED = {"window": ("number", "department_id"), "officer": ("staff_no",), "service_item": ("code",)}
+
+
+@lru_cache(maxsize=256)
+def _check_sql(dialect: Dialect, table: str, count: int) -> str:
+    """``SELECT id, <checked columns> FROM <table> WHERE id IN (<count> parameters)``."""
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(quote(c) for c in ("id", *_CHECKED[table]))
+    marks = ", ".join(mark for _ in range(count))
+    return f"SELECT {columns} FROM {quote(table)} WHERE {quote('id')} IN ({marks})"
