@@ -4,7 +4,8 @@ A rating names its officer by staff number and its service item by code, and is 
 window's id and department; ingestion turns those into ids before the write transaction begins (on
 SQLite, whose one writer at a time makes every microsecond inside the transaction count). The links
 are kept the way ``server.services.queue_cache`` keeps the queue's registry: one frozen snapshot per
-engine, reloaded every ``LINKS_TTL_S`` and at once when a name is not in it.
+database (``server.services.snapshot``), read again every ``LINKS_TTL_S`` and at once when a name is
+not in it.
 
 A stale snapshot never records a wrong link:
 
@@ -21,18 +22,16 @@ Entries hold plain frozen values, never ORM objects, so threads and sessions may
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session, col
 
 from server.models import Officer, ServiceItem, Window
+from server.services.snapshot import Snapshot
 
 LINKS_TTL_S = 5.0
 
@@ -53,7 +52,6 @@ class Links:
     windows_by_id: dict[int, WindowLink]
     officers_by_staff_no: dict[str, int]
     items_by_code: dict[str, int]
-    loaded_at: float = field(default_factory=time.monotonic)
 
     def knows(self, staff_nos: Iterable[str], item_codes: Iterable[str]) -> bool:
         """True when every staff number and item code is in this snapshot."""
@@ -62,27 +60,9 @@ class Links:
         )
 
 
-@dataclass
-class _EngineLinks:
-    links: Links | None = None
-
-
-_caches: weakref.WeakKeyDictionary[Engine, _EngineLinks] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
 _WINDOWS = select(col(Window.id), col(Window.number), col(Window.department_id))
 _OFFICERS = select(col(Officer.staff_no), col(Officer.id))
 _ITEMS = select(col(ServiceItem.code), col(ServiceItem.id))
-
-
-def _cache(session: Session) -> _EngineLinks:
-    bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
-    with _lock:
-        found = _caches.get(engine)
-        if found is None:
-            found = _caches[engine] = _EngineLinks()
-        return found
 
 
 def _load(session: Session) -> Links:
@@ -97,18 +77,22 @@ def _load(session: Session) -> Links:
     )
 
 
+_links: Snapshot[Links] = Snapshot(lambda session: _load(session), LINKS_TTL_S)
+
+
 def links(session: Session, *, reload: bool = False) -> Links:
-    """The snapshot, reloaded when ``reload`` or older than ``LINKS_TTL_S`` (in the session's transaction)."""
-    cache = _cache(session)
-    current = cache.links
-    if reload or current is None or time.monotonic() - current.loaded_at > LINKS_TTL_S:
-        current = cache.links = _load(session)
-    return current
+    """The snapshot, read again (in the session's transaction) when ``reload`` or too old."""
+    return _links.get(session, reload=reload)
+
+
+def keep(session: Session, snapshot: Links) -> None:
+    """Keep ``snapshot`` as this database's links, as if just read."""
+    _links.put(session, snapshot)
 
 
 def forget(session: Session) -> None:
-    """Drop this engine's snapshot: the next ``links`` reads the tables again."""
-    _cache(session).links = None
+    """Drop this database's snapshot: the next ``links`` reads the tables again."""
+    _links.forget(session)
 
 
 def confirm(session: Session, window: WindowLink, officers: dict[str, int], items: dict[str, int]) -> bool:

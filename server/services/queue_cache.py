@@ -1,6 +1,6 @@
 """What the queue reads on nearly every request, kept per process so issuing and calling skip the look-ups.
 
-Two snapshots per engine (one engine per application, so per database):
+Two snapshots per database (``server.services.snapshot`` for the registry):
 
 - the registry the queue needs (service items, windows, which windows serve which item), reloaded
   every ``REGISTRY_TTL_S`` and at once when an item code or window id is not in it. The registry is
@@ -24,11 +24,12 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import Pool
 from sqlmodel import Session
 
 from server.repo import queue as queue_repo
 from server.repo import registry as registry_repo
+from server.services.snapshot import Snapshot, database_key
 from server.timeutil import to_db
 
 REGISTRY_TTL_S = 5.0
@@ -69,7 +70,6 @@ class Registry:
     windows_by_id: dict[int, WindowInfo]
     windows_of_item: dict[int, tuple[WindowInfo, ...]]  # by window number
     items_of_window: dict[int, tuple[ItemInfo, ...]]  # by item code
-    loaded_at: float = field(default_factory=time.monotonic)
 
     def window_group(self, item_id: int) -> str:
         """The windows serving an item, as the ticket prints it: "1、2号窗口"."""
@@ -86,25 +86,21 @@ class _Active:
 
 
 @dataclass
-class _EngineCache:
-    registry: Registry | None = None
+class _EstimateCache:
     medians: dict[int, tuple[float, dt.timedelta]] = field(default_factory=dict)
     active: _Active | None = None
-    # One reload of the registry at a time: the others go on with the snapshot they have.
-    registry_loading: threading.Lock = field(default_factory=threading.Lock)
 
 
-_caches: weakref.WeakKeyDictionary[Engine, _EngineCache] = weakref.WeakKeyDictionary()
+_caches: weakref.WeakKeyDictionary[Pool, _EstimateCache] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def _cache(session: Session) -> _EngineCache:
-    bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
+def _cache(session: Session) -> _EstimateCache:
+    key = database_key(session)
     with _lock:
-        found = _caches.get(engine)
+        found = _caches.get(key)
         if found is None:
-            found = _caches[engine] = _EngineCache()
+            found = _caches[key] = _EstimateCache()
         return found
 
 
@@ -132,30 +128,12 @@ def _load_registry(session: Session) -> Registry:
     )
 
 
-def registry(session: Session, *, reload: bool = False) -> Registry:
-    """The registry snapshot, reloaded when ``reload`` or older than ``REGISTRY_TTL_S``.
+_registry: Snapshot[Registry] = Snapshot(lambda session: _load_registry(session), REGISTRY_TTL_S)
 
-    One thread reloads at a time. When the snapshot is only old, the others meanwhile use it as it
-    is; when there is none, or ``reload`` asks for a newer one, they wait for the reload under way
-    and take its result instead of reading everything again.
-    """
-    cache = _cache(session)
-    current = cache.registry
-    asked_at = time.monotonic()
-    if not reload and current is not None and asked_at - current.loaded_at <= REGISTRY_TTL_S:
-        return current
-    if not reload and current is not None and not cache.registry_loading.acquire(blocking=False):
-        return current  # another thread is reading the new one
-    if reload or current is None:
-        cache.registry_loading.acquire()
-    try:
-        latest = cache.registry
-        if latest is not None and latest.loaded_at >= asked_at:
-            return latest  # read while this thread waited
-        latest = cache.registry = _load_registry(session)
-        return latest
-    finally:
-        cache.registry_loading.release()
+
+def registry(session: Session, *, reload: bool = False) -> Registry:
+    """The registry snapshot, read again when ``reload`` or older than ``REGISTRY_TTL_S``."""
+    return _registry.get(session, reload=reload)
 
 
 def item_by_code(session: Session, code: str) -> ItemInfo | None:

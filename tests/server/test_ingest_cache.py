@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import time
 import uuid
 from typing import Any
 
@@ -87,11 +86,13 @@ def test_a_wrong_cached_link_is_caught_in_the_write_transaction(hall: Hall) -> N
         wrong_officers = {**snapshot.officers_by_staff_no, "GA001": snapshot.officers_by_staff_no["GA002"]}
         wrong_window = dataclasses.replace(real, department_id=real.department_id + 1000)
         # As if the snapshot had been read before links changed: it is fresh, so only the check sees it.
-        ingest_cache._cache(s).links = dataclasses.replace(
-            snapshot,
-            officers_by_staff_no=wrong_officers,
-            windows_by_id={**snapshot.windows_by_id, window_id: wrong_window},
-            loaded_at=time.monotonic(),
+        ingest_cache.keep(
+            s,
+            dataclasses.replace(
+                snapshot,
+                officers_by_staff_no=wrong_officers,
+                windows_by_id={**snapshot.windows_by_id, window_id: wrong_window},
+            ),
         )
     ev = rating("agent-w1", 1, 5, "GA001")
     assert post(hall, "agent-w1", batch(ev))["accepted"] == 1

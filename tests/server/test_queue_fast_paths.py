@@ -128,7 +128,7 @@ def test_an_old_registry_is_read_again_by_one_thread_while_the_others_use_it(
         return real_load(session)
 
     monkeypatch.setattr(queue_cache, "_load_registry", slow_load)
-    monkeypatch.setattr(queue_cache, "REGISTRY_TTL_S", 0.0)
+    monkeypatch.setattr(queue_cache._registry, "ttl_s", 0.0)
     seen: list[queue_cache.Registry] = []
 
     def ask() -> None:
