@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server.db import READ_ONLY, read_only_engine
+from server.db import READ_ONLY, read_only_engine, session_scope
 from server.models import Device, User
 from server.models.users import Role
 from server.repo import devices as device_repo
@@ -85,13 +85,8 @@ async def get_session(
     if getattr(request.scope.get("endpoint"), READ_ONLY, False):
         engine = read_only_engine_of(request)
     async with db_turn(request):
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with session_scope(engine) as session:
+            yield session
 
 
 # Commit before the response goes out: a client told "accepted" must never see its write rolled back.
