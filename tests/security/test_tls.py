@@ -17,7 +17,7 @@ from hall.processes import ProcessGroup
 from tests.e2e.harness import AgentClient, eventually
 from tests.pg_harness import free_port
 from tests.security.certs import make_ca, make_server_cert
-from tests.server.conftest import SUPERVISOR_PASSWORD, prepare_database
+from tests.server.conftest import ANY_HOUR, SUPERVISOR_PASSWORD, prepare_database
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,11 @@ class TlsHall:
 
     def start_server(self) -> None:
         """Start the server with the certificate; wait until it answers over HTTPS."""
-        env = {"HALL_DEMO": "1", "HALL_DATABASE_URL": self.database_url}
+        env = {
+            "HALL_DEMO": "1",
+            "HALL_DATABASE_URL": self.database_url,
+            "HALL_QUEUE_LAST_TICKET_TIME": ANY_HOUR,  # tests run at any hour
+        }
         args = ("--port", str(self.port), "--ssl-keyfile", str(self.key), "--ssl-certfile", str(self.cert))
         proc = self.group.start("server", "server", *args, env=env)
         eventually(lambda: proc.poll() is None and self._healthy(), 60)
