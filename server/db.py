@@ -182,13 +182,20 @@ def _configure_sqlite(engine: Engine, queue: WriterQueue, busy_timeout_s: float)
 READ_ONLY = "hall_read_only"
 
 
+_READ_ONLY_ENGINE = "_hall_read_only_engine"
+
+
 def read_only_engine(engine: Engine) -> Engine:
-    """The same engine for transactions that only read.
+    """The same engine (and pool) for transactions that only read, made once per engine.
 
     On SQLite they read a snapshot beside the writer and never wait in the writer queue (any write
-    in one fails); on PostgreSQL nothing changes.
+    in one fails); on PostgreSQL nothing changes. Kept on the engine itself, so it goes with it.
     """
-    return engine.execution_options(**{READ_ONLY: True})
+    found: Engine | None = getattr(engine, _READ_ONLY_ENGINE, None)
+    if found is None:
+        found = engine.execution_options(**{READ_ONLY: True})
+        setattr(engine, _READ_ONLY_ENGINE, found)
+    return found
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Path, Request, status
+from fastapi.concurrency import run_in_threadpool
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -25,6 +26,7 @@ DB_INT_MAX = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
 DEMO_SECRET = "demo-mode-secret-not-for-production"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+Result = TypeVar("Result")
 
 
 def get_engine(request: Request) -> Engine:
@@ -57,6 +59,12 @@ async def db_turn(request: Request) -> AsyncIterator[None]:
         yield
 
 
+async def in_db_turn(request: Request, work: Callable[..., Result], *args: Any) -> Result:
+    """Run ``work(*args)`` in one worker-thread hop while holding a database turn (a hot route's body)."""
+    async with db_turn(request):
+        return await run_in_threadpool(work, *args)
+
+
 def read_only(endpoint: Endpoint) -> Endpoint:
     """Mark a route that only reads: on SQLite its session reads beside the writer, never waiting for it.
 
@@ -68,10 +76,7 @@ def read_only(endpoint: Endpoint) -> Endpoint:
 
 def read_only_engine_of(request: Request) -> Engine:
     """The application's engine for transactions that only read (``server.db.read_only_engine``)."""
-    ro: Engine | None = getattr(request.app.state, "read_only_engine", None)
-    if ro is None:
-        ro = request.app.state.read_only_engine = read_only_engine(get_engine(request))
-    return ro
+    return read_only_engine(get_engine(request))
 
 
 async def get_session(

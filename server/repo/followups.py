@@ -19,13 +19,6 @@ from server.models import (
 from server.models.followups import FollowupStatus
 
 
-def ratings_by_event_ids(session: Session, event_ids: set[str]) -> Sequence[Rating]:
-    """Ratings recorded from the given edge events."""
-    if not event_ids:
-        return []
-    return session.exec(select(Rating).where(col(Rating.event_id).in_(event_ids))).all()
-
-
 def exclusion_of(session: Session, rating_id: int) -> RatingExclusion | None:
     """The exclusion record of a rating, if it was excluded."""
     return session.exec(select(RatingExclusion).where(RatingExclusion.rating_id == rating_id)).first()

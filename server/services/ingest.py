@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import update
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlmodel import Session, col
 
 from common.events import (
@@ -20,6 +20,7 @@ from common.events import (
     EventOutcome,
     EventResult,
 )
+from server.db import read_only_engine
 from server.models import Device, EdgeEventRecord
 from server.repo import devices as device_repo
 from server.repo.bulk import PreparedRows, insert_prepared, prepare_rows
@@ -134,16 +135,15 @@ def _snapshot(session: Session, device: Device, valid: list[_Valid]) -> ingest_c
 
 
 def _outside_write(session: Session, device: Device, valid: list[_Valid]) -> ingest_cache.Links:
-    """``_snapshot`` without keeping SQLite's write lock: a (re)load gets a transaction of its own.
+    """``_snapshot`` read beside the writer: a (re)load never takes SQLite's write lock.
 
-    Every SQLite transaction begins IMMEDIATE and so takes the one write lock even to read; when the
-    session is not in a transaction yet, the reads that refresh the snapshot are committed at once.
+    The snapshot is kept per database, so the read-only session shares it; while it is fresh that
+    session touches no connection at all.
     """
-    fresh_session = not session.in_transaction() and not (session.new or session.dirty or session.deleted)
-    snapshot = _snapshot(session, device, valid)
-    if fresh_session and session.in_transaction() and session.get_bind().dialect.name == "sqlite":
-        session.commit()
-    return snapshot
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    with Session(read_only_engine(engine)) as reader:
+        return _snapshot(reader, device, valid)
 
 
 def _plan(

@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from server.api.deps import (
     READERS,
     Credentials,
     SessionDep,
-    db_turn,
     get_device,
     get_engine,
+    in_db_turn,
     read_only_engine_of,
     require_roles,
 )
@@ -76,8 +75,7 @@ def list_enrollments(session: SessionDep, _user: Annotated[User, require_roles(*
 async def edge_commands(request: Request, authorization: Credentials) -> dict[str, Any]:
     """What this agent should do: enrolment requests for its reader."""
     # Every agent asks every few seconds: one worker-thread hop for the whole request.
-    async with db_turn(request):
-        return await run_in_threadpool(_edge_commands, request, authorization)
+    return await in_db_turn(request, _edge_commands, request, authorization)
 
 
 def _edge_commands(request: Request, authorization: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from server.api.deps import (
     READERS,
@@ -15,11 +14,11 @@ from server.api.deps import (
     DeviceDep,
     SessionDep,
     SettingsDep,
-    db_turn,
     department_scope,
     get_app_settings,
     get_device,
     get_engine,
+    in_db_turn,
     read_only_engine_of,
     require_roles,
 )
@@ -90,8 +89,7 @@ async def call_next(
 ) -> Any:
     """Claim the next ticket for this window (204 when nobody waits); a repeated call_ref gets it again."""
     # A hot route: one worker-thread hop for the whole request instead of one per sync dependency.
-    async with db_turn(request):
-        return await run_in_threadpool(_call_next, request, body or CallNextIn(), authorization)
+    return await in_db_turn(request, _call_next, request, body or CallNextIn(), authorization)
 
 
 def _call_next(request: Request, body: CallNextIn, authorization: str) -> Any:

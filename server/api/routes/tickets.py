@@ -11,7 +11,6 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from starlette.concurrency import run_in_threadpool
 
 from server.api.deps import (
     DEMO_SECRET,
@@ -19,10 +18,10 @@ from server.api.deps import (
     DeviceDep,
     SessionDep,
     SettingsDep,
-    db_turn,
     get_app_settings,
     get_device,
     get_engine,
+    in_db_turn,
     read_only,
 )
 from server.api.routes.queue import http_error
@@ -104,8 +103,7 @@ async def issue(
 ) -> dict[str, Any]:
     """Issue a ticket (201); a retried client_ref or a citizen already waiting gets theirs back (200)."""
     # A hot route: one worker-thread hop for the whole request instead of one per sync dependency.
-    async with db_turn(request):
-        return await run_in_threadpool(_issue, request, body, response, authorization)
+    return await in_db_turn(request, _issue, request, body, response, authorization)
 
 
 def _issue(request: Request, body: TicketIn, response: Response, authorization: str) -> dict[str, Any]:
