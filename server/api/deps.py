@@ -118,8 +118,8 @@ def _bearer(authorization: str | None) -> str:
     return token.strip()
 
 
-def get_device(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Device:
-    """The edge device whose key is presented; a revoked key is refused at once."""
+def authenticate_device(session: Session, authorization: str | None) -> Device:
+    """The edge device whose key is presented (401 if none, 403 if its key is revoked)."""
     key = _bearer(authorization)
     device = device_repo.device_by_id(session, device_id_of_key(key))
     if device is None or not key_matches(key, device.key_hash):
@@ -128,6 +128,12 @@ def get_device(session: SessionDep, authorization: Annotated[str | None, Header(
         )
     if device.revoked_at is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "device key revoked")
+    return device
+
+
+def get_device(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Device:
+    """The edge device whose key is presented; a revoked key is refused at once."""
+    device = authenticate_device(session, authorization)
     end_lookup(session)
     return device
 

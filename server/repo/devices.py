@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from server.models import Device, DeviceState, DeviceStatusChange
@@ -21,11 +24,17 @@ def all_devices(session: Session) -> Sequence[Device]:
 
 
 def touch(session: Session, device: Device, seen_at: datetime, clock_offset_s: float | None) -> None:
-    """Record that the device was heard from, and its clock offset when known."""
-    device.last_seen_at = seen_at
+    """Record that the device was heard from, and its clock offset when known.
+
+    One UPDATE by key, so ``device`` may come from another (read-only, closed) session; the object
+    is kept in step without being marked changed.
+    """
+    values: dict[str, Any] = {"last_seen_at": seen_at}
     if clock_offset_s is not None:
-        device.clock_offset_s = clock_offset_s
-    session.add(device)
+        values["clock_offset_s"] = clock_offset_s
+    session.execute(update(Device).where(col(Device.id) == device.id).values(**values))
+    for name, value in values.items():
+        set_committed_value(device, name, value)
 
 
 def record_state(session: Session, change: DeviceStatusChange) -> None:

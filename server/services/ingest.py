@@ -199,32 +199,58 @@ class Recorded:
     device_id: str
 
 
-def record_batch(
+@dataclass
+class BatchPlan:
+    """A batch as checked and built before its write transaction (``plan_batch``)."""
+
+    device: Device
+    count: int
+    results: dict[int, EventResult]  # refused without asking the database
+    valid: list[_Valid]
+    plan: _Plan
+    received_at: datetime
+    clock_offset_s: float | None
+    policy: FollowupPolicy
+
+
+def plan_batch(
     session: Session,
     device: Device,
     raw_events: list[Any],
     received_at: datetime,
     sent_at: datetime | None,
     policy: FollowupPolicy | None = None,
-) -> Recorded:
-    """Record and apply a batch in the session's transaction; ``batch_result`` then tells the outcome.
+) -> BatchPlan:
+    """Validate a batch and build its rows and tally deltas; writes nothing, takes no write lock.
 
-    Validation, the registry links, the rows to insert (converted to database values) and their tally
-    deltas are worked out first; the write transaction then checks the links, skips the events
-    already recorded, inserts, and applies what is left. Committing before ``batch_result`` keeps the
-    building of the answer out of the transaction (on SQLite: out of the write lock).
+    ``session`` only reads (the registry snapshot, when it must be read again); a read-only session
+    is best. ``write_batch`` then applies the plan in a write transaction.
     """
     policy = policy or FollowupPolicy()
     results, valid = _check_batch(raw_events, device.device_id)
     dialect = session.get_bind().dialect
     snapshot = _outside_write(session, device, valid)
     plan = _plan(dialect, device, valid, snapshot, received_at, policy.tz)
-    # The write transaction starts here (on SQLite: the write lock is taken).
+    offset = (to_db(sent_at) - received_at).total_seconds() if sent_at is not None else None
+    return BatchPlan(device, len(raw_events), results, valid, plan, received_at, offset, policy)
+
+
+def write_batch(session: Session, batch: BatchPlan) -> Recorded:
+    """Apply a planned batch in the session's (write) transaction; ``batch_result`` tells the outcome.
+
+    The links the plan used are checked first (and the rows built again if the registry changed);
+    then the events already recorded are skipped, the rest inserted and applied. Committing before
+    ``batch_result`` keeps the building of the answer out of the transaction (on SQLite: out of the
+    write lock).
+    """
+    device, plan, policy = batch.device, batch.plan, batch.policy
+    results = dict(batch.results)
     if not _confirmed(session, device, plan):
         log.warning("registry changed since it was cached: building batch rows again")
         ingest_cache.forget(session)
-        snapshot = _snapshot(session, device, valid)
-        plan = _plan(dialect, device, valid, snapshot, received_at, policy.tz)
+        snapshot = _snapshot(session, device, batch.valid)
+        dialect = session.get_bind().dialect
+        plan = _plan(dialect, device, batch.valid, snapshot, batch.received_at, policy.tz)
     results.update(plan.results)
 
     inserted = insert_prepared(session, plan.edges, ["id"], "id")
@@ -233,7 +259,7 @@ def record_batch(
         session=session,
         device=device,
         window=plan.window,
-        received_at=received_at,
+        received_at=batch.received_at,
         policy=policy,
         ratings=plan.ratings,
     )
@@ -244,9 +270,22 @@ def record_batch(
             .where(col(EdgeEventRecord.id).in_(ids))
             .values(outcome="rejected", reason=reason)
         )
-    offset = (to_db(sent_at) - received_at).total_seconds() if sent_at is not None else None
-    device_repo.touch(session, device, received_at, offset)
-    return Recorded(len(raw_events), results, plan.valid, inserted, rejections, received_at, device.device_id)
+    device_repo.touch(session, device, batch.received_at, batch.clock_offset_s)
+    return Recorded(
+        batch.count, results, plan.valid, inserted, rejections, batch.received_at, device.device_id
+    )
+
+
+def record_batch(
+    session: Session,
+    device: Device,
+    raw_events: list[Any],
+    received_at: datetime,
+    sent_at: datetime | None,
+    policy: FollowupPolicy | None = None,
+) -> Recorded:
+    """``plan_batch`` then ``write_batch`` in one session (the plan read beside the writer)."""
+    return write_batch(session, plan_batch(session, device, raw_events, received_at, sent_at, policy))
 
 
 def batch_result(recorded: Recorded) -> BatchResult:

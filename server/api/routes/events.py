@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from common.events import MAX_BATCH_EVENTS, BatchResult
-from server.api.deps import DeviceDep, SessionDep, SettingsDep
+from server.api.deps import Credentials, SettingsDep, authenticate_device, get_engine, in_db_turn
 from server.api.responses import UNPROCESSABLE
-from server.models import Device
+from server.db import read_only_engine
+from server.group_commit import run_write
 from server.services.followups import FollowupPolicy
-from server.services.ingest import batch_result, record_batch
+from server.services.ingest import batch_result, plan_batch, write_batch
 from server.timeutil import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["events"], responses=UNPROCESSABLE)
@@ -72,27 +74,34 @@ def _parse_batch(body: bytes) -> tuple[list[Any], datetime | None]:
         }
     },
 )
-async def post_events(
-    request: Request, device: DeviceDep, session: SessionDep, settings: SettingsDep
-) -> Response:
+async def post_events(request: Request, authorization: Credentials, settings: SettingsDep) -> Response:
     """Apply a batch of up to 500 edge events; each is accepted, duplicate or rejected with a reason."""
     body = await request.body()
-    if len(body) > settings.max_body_bytes:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, f"body larger than {settings.max_body_bytes} bytes"
-        )
-    # Parsing, validation and the database work block; in a worker thread they let this process
-    # read and check the next batch while this one waits for SQLite's write lock.
-    result = await run_in_threadpool(_ingest, body, session, device, FollowupPolicy.from_settings(settings))
+    policy = FollowupPolicy.from_settings(settings)
+    # The key check, parsing, validation and the database work block: one worker-thread hop, so this
+    # process reads and checks the next batch while this one waits to write.
+    result = await in_db_turn(
+        request, _ingest, get_engine(request), authorization, body, settings.max_body_bytes, policy
+    )
     # Already a typed BatchResult: send it as is rather than have FastAPI validate it once more.
     return Response(result.model_dump_json(), media_type="application/json")
 
 
-def _ingest(body: bytes, session: Session, device: Device, policy: FollowupPolicy) -> BatchResult:
-    events, sent_at = _parse_batch(body)
-    recorded = record_batch(session, device, events, utcnow(), sent_at, policy)
-    # Commit here, in the thread that did the work: on SQLite the transaction holds the write lock,
-    # which should neither wait for the event loop to get round to the session's own commit nor
-    # for the answer to be built.
-    session.commit()
+def _ingest(
+    engine: Engine, authorization: str, body: bytes, max_body_bytes: int, policy: FollowupPolicy
+) -> BatchResult:
+    received_at = utcnow()
+    # Everything up to the write reads beside SQLite's writer: the key, the registry snapshot.
+    with Session(read_only_engine(engine), expire_on_commit=False) as reader:
+        device = authenticate_device(reader, authorization)
+        # End the read at once: a read transaction held while the batch is checked would keep
+        # SQLite from checkpointing its log, and every read after it would search a longer log.
+        reader.commit()
+        if len(body) > max_body_bytes:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body larger than {max_body_bytes} bytes")
+        events, sent_at = _parse_batch(body)
+        planned = plan_batch(reader, device, events, received_at, sent_at, policy)
+    # On SQLite, batches that arrive while another is being written are written together, in one
+    # transaction (``server.group_commit``); the answer is built after the commit.
+    recorded = run_write(engine, partial(write_batch, batch=planned))
     return batch_result(recorded)
