@@ -29,6 +29,7 @@ class CalendarRangeError(CalendarError):
             "与调休上班日（workday_extra_working_days）并开启 workday_weekday_fallback"
         )
         self.day = day
+        self.known = known
 
 
 class CalendarConfigError(CalendarError):

@@ -184,6 +184,9 @@ def test_department_head_sees_own_department_and_bad_month_is_refused(hall: Hall
     r = hall.client.get("/api/v1/assessment", params={"month": MONTH}, headers=head)
     assert r.status_code == 200, r.text
     assert {row["staff_no"] for row in r.json()["rows"]} == {"GA001", "GA002", "GA003", "GA004"}
-    for bad in ("10/2026", "2026-13"):
+    # Malformed, not begun yet, before any holiday calendar (2004): refused as bad input, not a 5xx.
+    for bad in ("10/2026", "2026-13", "2999-01", "0185-01"):
         r = hall.client.get("/api/v1/assessment", params={"month": bad}, headers=hall.user_headers())
         assert r.status_code == 422, (bad, r.text)
+    r = hall.client.get("/api/v1/assessment", params={"month": "0185-01"}, headers=hall.user_headers())
+    assert "工作日历不包含 185 年" in r.json()["detail"]

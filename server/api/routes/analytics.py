@@ -21,6 +21,7 @@ from server.services import assessment
 from server.services.periods import PeriodError, parse_bound
 from server.services.ratings import GroupBy, rating_counts
 from server.services.rollups import exclude_rating, local_day
+from server.services.workdays import CalendarRangeError
 from server.settings import ServerSettings
 from server.timeutil import utcnow
 
@@ -156,5 +157,14 @@ def get_assessment(
     """Each officer's monthly grade (优秀 / 称职 / 不称职) on ratings and attendance, with every check."""
     first = _day(f"{month}-01", "month")
     end = (first + timedelta(days=32)).replace(day=1)
-    rows = assessment.monthly(session, settings, first, end, department_scope(user), utcnow())
+    now = utcnow()
+    if first > local_day(now, ZoneInfo(settings.timezone)):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"month {month} has not begun")
+    try:
+        rows = assessment.monthly(session, settings, first, end, department_scope(user), now)
+    except CalendarRangeError as err:
+        if err.day.year < err.known[0]:  # before any calendar: no such month to assess
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
+        # The hall calendar lacks a year that has begun: the server's configuration must add it.
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(err)) from err
     return {"month": month, "rule": settings.assessment.model_dump(), "basis": assessment.BASIS, "rows": rows}
