@@ -12,6 +12,10 @@ from pathlib import Path
 
 from hall import admin_cli
 
+# On SIGTERM the server finishes the requests under way for at most this long, then cancels them: an
+# agent's command long poll would otherwise hold the shutdown for up to 30 s (the agent asks again).
+SERVER_SHUTDOWN_GRACE_S = 5
+
 
 def _setup_logging(level: str) -> None:
     logging.basicConfig(
@@ -38,6 +42,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         workers=args.workers or settings.workers,
         log_level="warning",
         proxy_headers=False,
+        timeout_graceful_shutdown=SERVER_SHUTDOWN_GRACE_S,
         ssl_keyfile=args.ssl_keyfile,
         ssl_certfile=args.ssl_certfile,
     )

@@ -1,10 +1,14 @@
 """The actors of a hall load run: window agents and kiosks at the HTTP level, one share per process.
 
-Each window does what a real counter agent does, at a hall's pace: it polls for commands every 3 s,
+Each window does what a real counter agent does, at a hall's pace: it long-polls for commands (the
+server answers after ``command_wait_s`` when there is nothing, and the window asks again at once),
 sends a heartbeat every 15 s and refreshes its roster every minute; its officer calls the next
 ticket, the citizen walks to the window, the service lasts minutes, the citizen rates it. Each kiosk
 issues tickets as citizens arrive (a Poisson stream sized to what the windows serve), reports each
 printed, and refreshes its item list every 30 s.
+
+Latencies are the server's answer times: a long poll's is counted from the end of the wait it asked
+for (how late its empty answer came), so its deliberate wait never inflates the percentiles.
 
 A share of the actors runs in one process on one event loop with one aiohttp pool (one process per
 about a hundred windows keeps the generator far from saturating its core). This module does not
@@ -29,6 +33,8 @@ import aiohttp
 # a connection the server is closing.
 KEEPALIVE_S = 3.5
 REQUEST_TIMEOUT_S = 30.0
+LONG_POLL_MARGIN_S = 10.0  # a long poll's timeout is its wait plus this (counter_agent.commands)
+COMMAND_RETRY_S = 3.0  # counter_agent.commands.COMMAND_RETRY_S
 LAG_TICK_S = 0.1
 
 
@@ -41,7 +47,7 @@ class Pace:
     rate_s: float = 5.0  # from the end of the service to the rating
     idle_s: float = 15.0  # before calling again when no one waits
     heartbeat_s: float = 15.0  # counter_agent.settings.AgentSettings.heartbeat_s
-    command_poll_s: float = 3.0  # counter_agent.commands.COMMAND_POLL_S
+    command_wait_s: float = 25.0  # the command long poll's wait: counter_agent.commands.COMMAND_WAIT_S
     roster_s: float = 60.0  # counter_agent.runtime.ROSTER_REFRESH_S
     items_s: float = 30.0  # kiosk.settings.KioskSettings.items_refresh_s
 
@@ -132,13 +138,18 @@ class Client:
         self.tally = tally
 
     async def call(
-        self, op: str, method: str, path: str, key: str, body: Any = None
+        self, op: str, method: str, path: str, key: str, body: Any = None, wait_s: float = 0.0
     ) -> tuple[int, Any] | None:
-        """Send one request; return (status, JSON or None) when the answer is an expected one."""
+        """Send one request; return (status, JSON or None) when the answer is an expected one.
+
+        ``wait_s`` is a long poll's wait: its timeout is longer by that, and its latency counts
+        from the end of it.
+        """
         start = time.perf_counter()
+        timeout = aiohttp.ClientTimeout(total=wait_s + LONG_POLL_MARGIN_S) if wait_s else self.http.timeout
         try:
             async with self.http.request(
-                method, path, json=body, headers={"Authorization": f"Bearer {key}"}
+                method, path, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=timeout
             ) as response:
                 raw = await response.read()
                 status = response.status
@@ -148,7 +159,7 @@ class Client:
         if status not in EXPECTED.get(op, frozenset({200})):
             self.tally.failed(op, f"http_{status}")
             return None
-        self.tally.ok(op, (time.perf_counter() - start) * 1000)
+        self.tally.ok(op, max(0.0, time.perf_counter() - start - wait_s) * 1000)
         return status, (json.loads(raw) if raw else None)
 
 
@@ -222,7 +233,19 @@ def _window(c: Client, n: int, key: str, pace: Pace, deadline: float, rng: rando
         await c.call("heartbeat", "POST", "/api/v1/events", key, body)
 
     async def commands() -> None:
-        await c.call("commands", "GET", "/api/v1/edge/commands", key)
+        # A hall's agents each have a long poll under way at any time, ending at random phases: so
+        # does the first one here; the next ones wait the whole time.
+        wait_s = rng.uniform(0.1, pace.command_wait_s)
+        while (left := deadline - time.monotonic()) > 0.05:
+            wait_s = round(min(wait_s, left), 2)
+            path = f"/api/v1/edge/commands?wait_s={wait_s}"
+            started = time.monotonic()
+            failed = await c.call("commands", "GET", path, key, wait_s=wait_s) is None
+            # As the agent: after an error, and never sooner than this after the last start.
+            pause = COMMAND_RETRY_S if failed else started + COMMAND_RETRY_S - time.monotonic()
+            if pause > 0 and not await _sleep_until(pause, deadline):
+                return
+            wait_s = pace.command_wait_s
 
     async def roster() -> None:
         await c.call("roster", "GET", "/api/v1/edge/roster", key)
@@ -230,7 +253,7 @@ def _window(c: Client, n: int, key: str, pace: Pace, deadline: float, rng: rando
     return [
         _services(c, n, key, pace, deadline, rng),
         _every(pace.heartbeat_s, deadline, rng, beat),
-        _every(pace.command_poll_s, deadline, rng, commands),
+        commands(),
         _every(pace.roster_s, deadline, rng, roster),
     ]
 

@@ -37,6 +37,8 @@ class ServerSettings(BaseSettings):
     database_url: str = "sqlite:///var/hall.db"
     # SQLite only: how long a request waits for another's write transaction before it is refused (503).
     sqlite_busy_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # The longest an agent's command long poll waits, whatever its wait_s (at most 30 s, the API's limit).
+    command_wait_max_s: float = Field(default=30.0, ge=0, le=30)
     demo: bool = False
     secret_key: SecretStr = SecretStr("")
     host: str = "127.0.0.1"

@@ -1,4 +1,11 @@
-"""Fingerprint enrolment started by a supervisor, carried out by the window's agent."""
+"""Fingerprint enrolment started by a supervisor, carried out by the window's agent.
+
+An agent long-polls for its commands (``GET /api/v1/edge/commands?wait_s=``). While it waits, its
+request watches ``OPEN_COMMANDS``: the agents with open requests, one ``SELECT DISTINCT`` per process
+and database every ``OPEN_COMMANDS_TTL_S`` however many agents wait (``server.services.snapshot``).
+The process that creates a request forgets the snapshot, so its own waiting agents see it at once;
+other processes see it within the TTL.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,11 @@ from server.models import Device, FingerprintEnrollment
 from server.models.enrollment import EnrollmentRequest, EnrollmentStatus
 from server.repo import devices as device_repo
 from server.repo import registry
+from server.services.snapshot import Snapshot
 from server.timeutil import utcnow
 
 OPEN = (EnrollmentStatus.PENDING.value, EnrollmentStatus.SENT.value)
+OPEN_COMMANDS_TTL_S = 1.0
 
 
 def request_enrollment(
@@ -52,6 +61,19 @@ def open_commands(session: Session, device: Device) -> list[EnrollmentRequest]:
             .order_by(col(EnrollmentRequest.id))
         ).all()
     )
+
+
+def devices_with_open_commands(session: Session) -> frozenset[str]:
+    """The device ids that have an open enrolment request (read only)."""
+    return frozenset(
+        session.exec(
+            select(EnrollmentRequest.device_id).where(col(EnrollmentRequest.status).in_(OPEN)).distinct()
+        ).all()
+    )
+
+
+# Which agents have something to hand out, kept per process and database (see the module's docstring).
+OPEN_COMMANDS: Snapshot[frozenset[str]] = Snapshot(devices_with_open_commands, OPEN_COMMANDS_TTL_S)
 
 
 def take_commands(session: Session, device: Device) -> list[EnrollmentRequest]:

@@ -78,6 +78,18 @@ class Snapshot(Generic[T]):
         finally:
             kept.loading.release()
 
+    def peek(self, session: Session) -> T | None:
+        """The kept value while it is younger than the TTL, else None; never reads the database.
+
+        For a caller on the event loop: it takes the value from here and calls ``get`` in a worker
+        thread only when this is None.
+        """
+        kept = self._entry(session)
+        value = kept.value
+        if value is None or time.monotonic() - kept.loaded_at > self.ttl_s:
+            return None
+        return value
+
     def put(self, session: Session, value: T) -> None:
         """Keep ``value`` for this session's database as if it had just been read."""
         kept = self._entry(session)

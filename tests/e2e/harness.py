@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ class RunningHall:
     database_url: str
     keys: dict[str, str]
     port: int
+    server_env: dict[str, str] = field(default_factory=dict)  # more settings of the server process
 
     @property
     def server_url(self) -> str:
@@ -40,6 +41,7 @@ class RunningHall:
             "HALL_DEMO": "1",
             "HALL_DATABASE_URL": self.database_url,
             "HALL_QUEUE_LAST_TICKET_TIME": ANY_HOUR,
+            **self.server_env,
         }
         proc = self.group.start("server", "server", "--port", str(self.port), env=env)
         wait_http(f"{self.server_url}/healthz", 60, proc)

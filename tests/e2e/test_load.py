@@ -20,7 +20,7 @@ FAST = Pace(
     rate_s=0.3,
     idle_s=1.0,
     heartbeat_s=3.0,
-    command_poll_s=1.0,
+    command_wait_s=1.0,
     roster_s=4.0,
     items_s=4.0,
 )

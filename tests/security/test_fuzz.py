@@ -34,6 +34,10 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHall]:
     """A `hall server` process over a prepared SQLite database with the demo hall."""
     hall = prepared_hall(tmp_path_factory.mktemp("fuzz"))
+    # Any wait_s up to 30 is valid and would be waited out in full: the server caps the agents' long
+    # poll so the fuzzing still takes the waiting path but stays fast (tests/server/test_command_long_poll.py
+    # covers the full waits).
+    hall.server_env["HALL_COMMAND_WAIT_MAX_S"] = "0.2"
     try:
         hall.start_server()
         yield hall
