@@ -17,8 +17,8 @@ from server.api.deps import (
     READERS,
     Credentials,
     SessionDep,
+    authenticate_device,
     get_app_settings,
-    get_device,
     get_engine,
     in_db_turn,
     read_only_engine_of,
@@ -111,7 +111,7 @@ def _commands(request: Request, agent: str | Device) -> tuple[Device, list[dict[
     # There is nearly never anything: look first, beside SQLite's writer, and take a write turn
     # only to hand requests out.
     with session_scope(read_only_engine_of(request)) as session:
-        device = get_device(session, agent) if isinstance(agent, str) else agent
+        device = authenticate_device(session, agent) if isinstance(agent, str) else agent
         if not enrollment.open_commands(session, device):
             return device, []
     with session_scope(get_engine(request)) as writer:

@@ -14,9 +14,9 @@ from server.api.deps import (
     DeviceDep,
     SessionDep,
     SettingsDep,
+    authenticate_device,
     department_scope,
     get_app_settings,
-    get_device,
     get_engine,
     in_db_turn,
     read_only_engine_of,
@@ -102,13 +102,13 @@ def _call_next(request: Request, body: CallNextIn, authorization: str) -> Any:
         # An idle window calls again and again while nobody waits: look first, beside the one writer.
         # (On PostgreSQL a claim that finds nothing is one statement that waits for nobody.)
         with session_scope(read_only_engine_of(request)) as session:
-            window = _window(session, get_device(session, authorization))
+            window = _window(session, authenticate_device(session, authorization))
             if not queue_service.may_call(session, window, rules, now, call_ref):
                 return Response(status_code=status.HTTP_204_NO_CONTENT)
     # Committed before the answer goes out, as SessionDep does.
     with session_scope(engine) as session:
         if window is None:
-            window = _window(session, get_device(session, authorization))
+            window = _window(session, authenticate_device(session, authorization))
         try:
             ticket = queue_service.call_next(session, window, body.staff_no, rules, now, call_ref)
         except HallError as err:

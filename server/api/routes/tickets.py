@@ -18,8 +18,8 @@ from server.api.deps import (
     DeviceDep,
     SessionDep,
     SettingsDep,
+    authenticate_device,
     get_app_settings,
-    get_device,
     get_engine,
     in_db_turn,
     read_only,
@@ -110,7 +110,7 @@ def _issue(request: Request, body: TicketIn, response: Response, authorization: 
     settings = get_app_settings(request)
     # Committed before the answer goes out, as SessionDep does.
     with session_scope(get_engine(request)) as session:
-        device = _kiosk(get_device(session, authorization))
+        device = _kiosk(authenticate_device(session, authorization))
         rules, now = QueueRules.from_settings(settings), utcnow()
         issue_request = IssueRequest(
             item_code=body.item_code,
