@@ -6,7 +6,6 @@ import asyncio
 import logging
 import sqlite3
 import time
-import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ import httpx
 from bench.common import BenchResult, Stopwatch, latency_ms, percentile
 from bench.stack import Databases, free_port, hall_server, prepare_hall
 from bench.workload import window_targets
+from common.ids import new_id
 from counter_agent.effects import to_event
 from counter_agent.outbox import Outbox
 from counter_agent.sender import Sender
@@ -50,7 +50,7 @@ def plan(quick: bool) -> Plan:
 def rating_effect(officer: Officer, item_code: str, level: int) -> RatingEffect:
     """What the session produces when the citizen presses a rating key after a service."""
     now = time.time()
-    service = Service(str(uuid.uuid4()), officer, "A001", item_code, now - 300, armed_at=now - 2)
+    service = Service(str(new_id()), officer, "A001", item_code, now - 300, armed_at=now - 2)
     return RatingEffect(service, level, 2000)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import httpx
 
 from bench.common import BenchResult, Stopwatch, latency_ms, percentile
 from bench.stack import Databases, free_port, hall_server, prepare_hall
+from common.ids import new_id
 from hall.processes import ProcessGroup, wait_http
 from kiosk.devices.printer.page import PrintedTicket
 from kiosk.devices.printer.simulator import PrinterSimulator
@@ -211,7 +211,7 @@ def server_issue_latencies(server_url: str, key: str, item_codes: list[str]) -> 
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=server_url, headers=headers, timeout=30) as client:
         for code in item_codes:
-            body = {"item_code": code, "client_ref": str(uuid.uuid4()), "priority": False, "citizen": None}
+            body = {"item_code": code, "client_ref": str(new_id()), "priority": False, "citizen": None}
             t0 = time.perf_counter()
             r = client.post("/api/v1/tickets", json=body)
             samples.append(time.perf_counter() - t0)

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import time
-import uuid
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 
 from bench.common import BenchResult, Stopwatch, latency_ms
 from bench.stack import KIOSKS, Databases, hall_server, prepare_hall
+from common.ids import new_id
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def _bodies(total: int) -> Iterator[tuple[str, bytes]]:
     """(item code, encoded body) of each ticket request, made before the clock starts."""
     for i in range(total):
         item = ITEMS[i % len(ITEMS)]
-        yield item, json.dumps({"item_code": item, "client_ref": str(uuid.uuid4())}).encode()
+        yield item, json.dumps({"item_code": item, "client_ref": str(new_id())}).encode()
 
 
 async def issue_all(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from common.ids import new_id
 from server.db import make_engine
 from server.repo import registry
 
@@ -98,13 +98,13 @@ def rating_events(target: WindowTarget, count: int, rng: random.Random) -> list[
     levels = rng.choices(LEVELS, LEVEL_WEIGHTS, k=count)
     return [
         {
-            "id": str(uuid.uuid4()),
+            "id": str(new_id()),
             "kind": "rating",
             "device_id": target.device_id,
             "window": target.number,
             "device_time": now,
             "payload": {
-                "service_id": str(uuid.uuid4()),
+                "service_id": str(new_id()),
                 "level": level,
                 "officer_staff_no": target.staff_no,
                 "ticket_no": f"A{rng.randrange(1, 999):03d}",

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from common.ids import new_id
 
 MAX_BATCH_EVENTS = 500
 
@@ -133,7 +135,7 @@ class EdgeEvent(BaseModel):
 def new_event(kind: EventKind, device_id: str, payload: _Payload, window: int | None = None) -> EdgeEvent:
     """Make an event at the edge with a fresh UUID and the device clock."""
     return EdgeEvent(
-        id=uuid4(),
+        id=new_id(),
         kind=kind,
         device_id=device_id,
         window=window,

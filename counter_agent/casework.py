@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from datetime import date, datetime
 from typing import Any
 
 import httpx
 
+from common.ids import new_id
 from kiosk.devices.errors import DeviceError
 from kiosk.devices.printer import CoverOpenError, PaperOutError, ReceiptContent, TicketPrinter
 from kiosk.devices.supervisor import DeviceSupervisor
@@ -63,7 +63,7 @@ class CaseDesk:
     ) -> dict[str, Any]:
         """Accept a case for the citizen being served; the accepting officer is its first-responsible one."""
         body = {
-            "client_ref": str(uuid.uuid4()),
+            "client_ref": str(new_id()),
             "item_code": item_code,
             "officer_staff_no": staff_no,
             "applicant": {"id_number": id_number, "name": name},

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 import httpx
+
+from common.ids import new_id
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class QueueClient:
         The request carries a fresh ``call_ref``; after a transport error it is sent once more with the
         same reference, so a call the server did make before the answer was lost is not made twice.
         """
-        body = {"staff_no": staff_no, "call_ref": str(uuid.uuid4())}
+        body = {"staff_no": staff_no, "call_ref": str(new_id())}
         try:
             response = await self._post_twice("/api/v1/queue/call-next", body)
         except httpx.HTTPError as err:

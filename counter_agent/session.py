@@ -6,9 +6,10 @@ the runtime turns effects into edge events. No I/O here.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from common.ids import new_id
 
 
 class WindowState(StrEnum):
@@ -139,7 +140,7 @@ class ServiceSession:
         self._need(WindowState.STAFFED)
         if self.on_duty is None:
             raise SessionError("请先指纹签到")
-        self.service = Service(str(uuid.uuid4()), self.on_duty, ticket_no, item_code, now)
+        self.service = Service(str(new_id()), self.on_duty, ticket_no, item_code, now)
         self.state = WindowState.CALLING if ticket_no else WindowState.SERVING
         return self.service
 

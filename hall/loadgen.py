@@ -21,13 +21,14 @@ import asyncio
 import json
 import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+
+from common.ids import new_id
 
 # Keep-alive connections are dropped before uvicorn's own 5 s idle limit, so a request never meets
 # a connection the server is closing.
@@ -165,7 +166,7 @@ class Client:
 
 def _event(kind: str, device_id: str, window: int, payload: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": str(uuid.uuid4()),
+        "id": str(new_id()),
         "kind": kind,
         "device_id": device_id,
         "window": window,
@@ -215,7 +216,7 @@ async def _services(c: Client, n: int, key: str, pace: Pace, deadline: float, rn
             return
         level = rng.choices(LEVELS, weights=LEVEL_WEIGHTS)[0]
         payload = {
-            "service_id": str(uuid.uuid4()),
+            "service_id": str(new_id()),
             "level": level,
             "officer_staff_no": staff["staff_no"],
             "ticket_no": ticket_no,
@@ -263,7 +264,7 @@ def _kiosk(c: Client, key: str, share: Share, deadline: float, rng: random.Rando
 
     async def tickets() -> None:
         while await _sleep_until(rng.expovariate(share.ticket_rate_per_kiosk), deadline):
-            body = {"item_code": rng.choice(share.items), "client_ref": str(uuid.uuid4()), "priority": False}
+            body = {"item_code": rng.choice(share.items), "client_ref": str(new_id()), "priority": False}
             issued = await c.call("ticket", "POST", "/api/v1/tickets", key, body)
             if issued is not None:
                 await c.call("printed", "POST", f"/api/v1/tickets/{issued[1]['ticket_no']}/printed", key)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from common.ids import new_id
 from kiosk import card_serial
 from kiosk.cards import citizen_from
 from kiosk.devices.idcard import IdCardError, Identity
@@ -141,7 +141,7 @@ class Kiosk:
             serial = effect.citizen.card_serial
         elif effect.citizen is not None:
             citizen = {"id_number": effect.citizen.id_number, "name": effect.citizen.name}
-        client_ref = str(uuid.uuid4())  # the same ref on a retry: the server issues at most once
+        client_ref = str(new_id())  # the same ref on a retry: the server issues at most once
         event: Event = IssueFailed(Failure.SERVER_DOWN)
         for attempt in range(1, ISSUE_ATTEMPTS + 1):
             try:

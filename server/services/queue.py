@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import uuid
 from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
+from common.ids import new_id
 from server.errors import ConflictError, ForbiddenError, NotFoundError
 from server.models import QueueCall, ServiceItem, Ticket
 from server.models.queue import CALLABLE, TicketStatus
@@ -223,7 +223,7 @@ def issue_at_position(
     now: dt.datetime,
 ) -> Ticket:
     """A priority-lane ticket queued at ``position_key``: an appointment's ticket at its slot start."""
-    req = IssueRequest(item.code, str(uuid.uuid4()), True, citizen_id, kiosk_device_id)
+    req = IssueRequest(item.code, str(new_id()), True, citizen_id, kiosk_device_id)
     ticket = _new_ticket(session, item, req, day, to_db(now), *citizen_key(req, secret))
     ticket.position_key = to_db(position_key)
     session.add(ticket)

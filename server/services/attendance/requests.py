@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from common.ids import new_id
 from server.errors import ConflictError, ForbiddenError, NotFoundError
 from server.models import LeaveRequest, MakeupRequest, Officer, Punch, User
 from server.models.attendance_rules import LeaveType, RequestStatus
@@ -138,7 +138,7 @@ def decide_makeup(session: Session, user: User, makeup_id: int, approve: bool) -
     status = _decide(makeup.status, approve, "补签申请")
     if status is RequestStatus.APPROVED:
         punch = Punch(
-            event_id=str(uuid.uuid4()),
+            event_id=str(new_id()),
             officer_id=makeup.officer_id,
             window_id=makeup.window_id,
             device_id=MAKEUP_DEVICE,
