@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import random
@@ -10,9 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from bench.common import BenchResult, Stopwatch, latency_ms, percentile
+from bench.http import HttpConnection
 from bench.stack import (
     Databases,
     dialect_of,
@@ -80,14 +80,11 @@ def _batches(targets: list[WindowTarget], batch: int, total: int, rng: random.Ra
     return out
 
 
-async def _post(client: httpx.AsyncClient, keys: dict[str, str], b: Batch) -> int:
-    r = await client.post(
-        "/api/v1/events",
-        content=b.body,
-        headers={"Authorization": f"Bearer {keys[b.device_id]}", "Content-Type": "application/json"},
-    )
-    r.raise_for_status()
-    return int(r.json()["accepted"])
+async def _post(conn: HttpConnection, keys: dict[str, str], b: Batch) -> int:
+    status, answer = await conn.post("/api/v1/events", b.body, keys[b.device_id])
+    if status != 200:
+        raise RuntimeError(f"batch not taken: {status} {answer[:200]!r}")
+    return int(json.loads(answer)["accepted"])
 
 
 async def closed_loop(
@@ -100,20 +97,22 @@ async def closed_loop(
     latencies: list[float] = []
     accepted = 0
 
-    async def sender(client: httpx.AsyncClient) -> None:
+    async def sender() -> None:
         nonlocal accepted
-        while not queue.empty():
-            b = queue.get_nowait()
-            t0 = time.perf_counter()
-            ok = await _post(client, keys, b)
-            latencies.append(time.perf_counter() - t0)
-            accepted += ok
+        conn = HttpConnection(base_url)
+        try:
+            while not queue.empty():
+                b = queue.get_nowait()
+                t0 = time.perf_counter()
+                ok = await _post(conn, keys, b)
+                latencies.append(time.perf_counter() - t0)
+                accepted += ok
+        finally:
+            await conn.close()
 
-    limits = httpx.Limits(max_connections=senders)
-    async with httpx.AsyncClient(base_url=base_url, timeout=180, limits=limits) as client:
-        watch = Stopwatch()
-        await asyncio.gather(*(sender(client) for _ in range(senders)))
-        return watch.elapsed_s, latencies, accepted
+    watch = Stopwatch()
+    await asyncio.gather(*(sender() for _ in range(senders)))
+    return watch.elapsed_s, latencies, accepted
 
 
 async def open_loop(
@@ -123,22 +122,28 @@ async def open_loop(
     latencies: list[float] = []
     accepted = 0
 
-    async def send(client: httpx.AsyncClient, b: Batch, planned: float) -> None:
+    idle: list[HttpConnection] = []  # keep-alive connections not in use; a new one when none is
+
+    async def send(b: Batch, planned: float) -> None:
         nonlocal accepted
-        ok = await _post(client, keys, b)
+        conn = idle.pop() if idle else HttpConnection(base_url)
+        ok = await _post(conn, keys, b)
         latencies.append(time.perf_counter() - planned)
         accepted += ok
+        idle.append(conn)
 
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, timeout=180, limits=limits) as client:
-        tasks = []
-        start = time.perf_counter() + 0.05
+    tasks = []
+    start = time.perf_counter() + 0.05
+    try:
         for i, b in enumerate(batches):
             planned = start + i * interval_s
             await asyncio.sleep(max(0.0, planned - time.perf_counter()))
-            tasks.append(asyncio.create_task(send(client, b, planned)))
+            tasks.append(asyncio.create_task(send(b, planned)))
         await asyncio.gather(*tasks)
         return time.perf_counter() - start, latencies, accepted
+    finally:
+        for conn in idle:
+            await conn.close()
 
 
 def raw_executemany(database_url: str, targets: list[WindowTarget], batch: int, total: int) -> float:
@@ -241,7 +246,8 @@ def run(dbs: Databases, work_dir: Path, quick: bool) -> BenchResult:
         log.info("ingest: %s", backend)
         _one_backend(dbs, backend, p, result, work_dir / "logs")
     result.notes.append(
-        "client and server share the machine: the httpx senders use CPU the server could otherwise have"
+        "client and server share the machine: the senders (bench.http, a minimal HTTP/1.1 client) use "
+        "CPU the server could otherwise have"
     )
     result.duration_s = round(watch.elapsed_s, 1)
     return result

@@ -1,10 +1,8 @@
 """Ticket issuance and call-next on PostgreSQL with four server processes: rates, latency, duplicates.
 
-The client is a small keep-alive HTTP/1.1 client on asyncio streams rather than httpx: on this
-benchmark's two shared cores httpx spent 1.5-2 ms of CPU per request, a quarter of what the whole
-request cost, taken from the server under test. The requests on the wire are the same. The CPU each
-side used (this client, the server processes, PostgreSQL) is measured from /proc and reported per
-request, with how busy the whole machine was, so the figures show where the time goes.
+The client is the small keep-alive HTTP/1.1 client of ``bench.http`` rather than httpx (see there).
+The CPU each side used (this client, the server processes, PostgreSQL) is measured from /proc and
+reported per request, with how busy the whole machine was, so the figures show where the time goes.
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench.common import BenchResult, Stopwatch, latency_ms
+from bench.http import HttpConnection
 from bench.stack import KIOSKS, Databases, hall_server, prepare_hall
 from common.ids import new_id
 
@@ -42,51 +41,6 @@ HEADLINE_CLIENTS = 4
 TARGET_TICKETS_PER_S = 1000.0
 TARGET_P99_MS = 50.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-class HttpConnection:
-    """One keep-alive HTTP/1.1 connection that posts JSON and reads the whole answer."""
-
-    def __init__(self, base_url: str, token: str) -> None:
-        url = urlsplit(base_url)
-        self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
-        self._head = (
-            f"Host: {url.netloc}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-        )
-        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-
-    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        """POST ``body`` to ``path``; return (status, body)."""
-        if self._streams is None:
-            self._streams = await asyncio.open_connection(self.host, self.port)
-        reader, writer = self._streams
-        writer.write(
-            f"POST {path} HTTP/1.1\r\n{self._head}Content-Length: {len(body)}\r\n\r\n".encode() + body
-        )
-        await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
-        status, length, close = int(head[9:12]), 0, False
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"transfer-encoding":
-                raise RuntimeError(f"unexpected transfer-encoding {value.strip()!r}")
-            elif name == b"connection":
-                close = value.strip().lower() == b"close"
-        answer = await reader.readexactly(length) if length else b""
-        if close:
-            await self.close()
-        return status, answer
-
-    async def close(self) -> None:
-        """Close the connection (a later post opens a new one)."""
-        if self._streams is not None:
-            writer = self._streams[1]
-            self._streams = None
-            writer.close()
-            await writer.wait_closed()
 
 
 def _proc_table() -> dict[int, tuple[int, float, str]]:
