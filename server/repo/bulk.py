@@ -1,14 +1,21 @@
-"""Dialect-aware bulk inserts that skip rows whose unique key already exists."""
+"""Dialect-aware bulk inserts that skip rows whose unique key already exists.
+
+SQLite: the keys already stored are looked up, then one ``executemany`` of a positional INSERT inserts
+the rest (the write lock is held throughout). PostgreSQL: one ``INSERT ... SELECT FROM unnest(<one
+array per column>) ON CONFLICT DO NOTHING RETURNING``. A short statement whatever the batch size:
+psycopg parses (and caches) a statement's text once, where a multi-row VALUES list of a hundred rows
+was parsed again on every execution and cost more than the insert itself.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
@@ -22,7 +29,7 @@ _SQLITE_IN_CHUNK = 5_000
 
 @dataclass(frozen=True)
 class PreparedRows:
-    """Rows of one table ready to insert: on SQLite also converted to database values, in column order.
+    """Rows of one table ready to insert, converted to the values one dialect's statement takes.
 
     Built before the write transaction begins (``prepare_rows``), so the conversion (JSON encoding,
     date-time formatting) does not count against the time a batch holds SQLite's write lock.
@@ -31,8 +38,10 @@ class PreparedRows:
     table: Table
     columns: tuple[str, ...]
     rows: tuple[dict[str, Any], ...]
-    sql: str | None = None  # the SQLite positional INSERT; None on other dialects
-    params: tuple[tuple[Any, ...], ...] = ()  # the SQLite values, one tuple per row
+    dialect: str = ""  # the dialect the values were converted for
+    sql: str | None = None  # SQLite: the positional INSERT
+    # SQLite: one tuple of values per row; PostgreSQL: one list of values per column (the arrays).
+    params: tuple[Any, ...] = ()
 
 
 def prepare_rows(dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]]) -> PreparedRows:
@@ -44,7 +53,9 @@ def prepare_rows(dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]])
         if tuple(row) != columns:
             raise ValueError(f"bulk rows must share their columns: {columns} vs {tuple(row)}")
     if dialect.name != "sqlite":
-        return PreparedRows(table, columns, tuple(rows))
+        return PreparedRows(
+            table, columns, tuple(rows), dialect.name, None, _column_arrays(table, columns, rows, dialect)
+        )
     sql, processors = _compiled_insert(table, columns, dialect)
     converted = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
     # A value repeated from the row before (the same object: the batch's receive time, say) is
@@ -60,7 +71,21 @@ def prepare_rows(dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]])
                 seen[i], done[i] = value, proc(value)
             values[i] = done[i]
         params.append(tuple(values))
-    return PreparedRows(table, columns, tuple(rows), sql, tuple(params))
+    return PreparedRows(table, columns, tuple(rows), dialect.name, sql, tuple(params))
+
+
+def _column_arrays(
+    table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]], dialect: Dialect
+) -> tuple[list[Any], ...]:
+    """One list per column for ``unnest``; JSON values as their text (cast to ``json`` by the statement)."""
+    arrays: list[list[Any]] = []
+    for name in columns:
+        values = [row[name] for row in rows]
+        if isinstance(table.c[name].type, JSON):
+            dumps = getattr(dialect, "_json_serializer", None) or json.dumps
+            values = [None if v is None else dumps(v) for v in values]
+        arrays.append(values)
+    return tuple(arrays)
 
 
 def insert_ignore(
@@ -85,21 +110,13 @@ def insert_prepared(
     """``insert_ignore`` of rows made ready by ``prepare_rows`` (with the session's dialect)."""
     if not prepared.rows:
         return set()
-    if prepared.sql is not None:
-        if session.get_bind().dialect.name != "sqlite":
-            raise ValueError("rows prepared for SQLite cannot go to another database")
+    dialect = session.get_bind().dialect
+    if prepared.dialect != dialect.name:
+        raise ValueError(f"rows prepared for {prepared.dialect} cannot go to {dialect.name}")
+    if dialect.name == "sqlite":
         return _sqlite_insert_new(session, prepared, conflict_columns, returning)
-    if session.get_bind().dialect.name == "sqlite":
-        raise ValueError("rows prepared for another database cannot go to SQLite")
-    # One cached statement run with many parameter sets ("insertmanyvalues"): compiling a
-    # multi-row VALUES clause anew for every batch cost more than the inserts themselves.
-    table = prepared.table
-    stmt = (
-        postgresql.insert(table)
-        .on_conflict_do_nothing(index_elements=list(conflict_columns))
-        .returning(table.c[returning])
-    )
-    return {row[0] for row in session.execute(stmt, list(prepared.rows))}
+    sql = _unnest_insert(prepared.table, prepared.columns, tuple(conflict_columns), returning, dialect)
+    return {row[0] for row in session.connection().exec_driver_sql(sql, prepared.params)}
 
 
 def _sqlite_insert_new(
@@ -159,3 +176,22 @@ def _compiled_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
     ]
     return sql, processors
+
+
+@lru_cache(maxsize=64)
+def _unnest_insert(
+    table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], returning: str, dialect: Dialect
+) -> str:
+    """``INSERT ... SELECT * FROM unnest(%s::<type>[], ...) ON CONFLICT (...) DO NOTHING RETURNING``.
+
+    Rows that conflict with each other within the arrays behave as separate statements would: the
+    first is inserted, the later ones skipped.
+    """
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    arrays = ", ".join(f"%b::{table.c[name].type.compile(dialect=dialect)}[]" for name in columns)
+    keys = ", ".join(quote(name) for name in conflict)
+    return (
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({keys}) DO NOTHING RETURNING {quote(returning)}"
+    )
