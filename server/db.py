@@ -6,6 +6,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlmodel import Session, create_engine
 
 
@@ -48,7 +49,42 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = DEFAUL
         )
         _configure_sqlite(engine, queue, busy_timeout_s)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled server connection is pinged before use when it sat in the pool at least this long.
+PING_AFTER_IDLE_S = 2.0
+_CHECKED_IN_AT = "hall_checked_in_at"
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection that has been idle before handing it out; replace it if it is dead.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: one more round trip on every request. A
+    connection given back moments ago is almost surely alive, so only those idle for
+    ``PING_AFTER_IDLE_S`` are pinged. If the database restarts while connections are in use, the
+    first statement on each fails as a disconnect, which SQLAlchemy answers by dropping the whole
+    pool; that request is answered 503 and retried by its device (``server.api.db_errors``).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_CHECKED_IN_AT)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as err:  # any failure: the pool connects afresh
+            raise DisconnectionError(f"pooled connection failed its ping: {err}") from err
+        if not alive:
+            raise DisconnectionError("pooled connection failed its ping")
 
 
 class WriterQueue:
