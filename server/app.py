@@ -16,6 +16,7 @@ from server.api.routes import (
     attendance_admin,
     auth,
     badges,
+    calendar,
     cases,
     devices,
     display,
@@ -53,6 +54,7 @@ ROUTERS = (
     appointments,
     display,
     cases,
+    calendar,
     web_pages,
 )
 

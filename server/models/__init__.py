@@ -11,6 +11,7 @@ from server.models.attendance_rules import (
 )
 from server.models.audit import AuditEntry
 from server.models.badges import Badge, BadgePunch
+from server.models.calendar import CalendarDay, CalendarYear
 from server.models.cases import Case, CaseEvent
 from server.models.devices import Device, DeviceState, DeviceStatusChange
 from server.models.enrollment import EnrollmentRequest
@@ -30,6 +31,8 @@ __all__ = [
     "AuditEntry",
     "Badge",
     "BadgePunch",
+    "CalendarDay",
+    "CalendarYear",
     "Case",
     "CaseEvent",
     "Complaint",

@@ -174,7 +174,7 @@ def _attendance(
 ) -> dict[str, AttendanceCounts]:
     last = end_day - timedelta(days=1)
     scope = Scope(
-        first_day, last, ZoneInfo(settings.timezone), working_day_rule(settings), department_id, now
+        first_day, last, ZoneInfo(settings.timezone), working_day_rule(session, settings), department_id, now
     )
     summary = monthly_summary(evaluate_range(session, scope))
     return {r["staff_no"]: AttendanceCounts.from_summary(r) for r in summary["officers"]}

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -23,7 +23,6 @@ from server.repo import followups as repo
 from server.repo import registry
 from server.repo.bulk import insert_ignore
 from server.services.rollups import default_zone, exclude_rating, local_day
-from server.services.workday_overrides import calendar_from_settings
 from server.services.workdays import CalendarError, WorkCalendar
 from server.settings import ServerSettings
 from server.timeutil import utcnow
@@ -66,13 +65,13 @@ class FollowupPolicy:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     @classmethod
-    def from_settings(cls, settings: ServerSettings) -> FollowupPolicy:
-        """The policy configured for this hall."""
+    def from_settings(cls, settings: ServerSettings, calendar: WorkCalendar) -> FollowupPolicy:
+        """The policy configured for this hall, over its calendar (``services.hall_calendar``)."""
         return cls(
             tz=ZoneInfo(settings.timezone),
             verify_days=settings.followup_verify_days,
             rectify_days=settings.followup_rectify_days,
-            calendar=calendar_from_settings(settings),
+            calendar=calendar,
         )
 
     def due(self, start: date, working_days: int) -> date:
@@ -82,9 +81,7 @@ class FollowupPolicy:
         except CalendarError as err:
             # Ingestion must not fail on a calendar gap: the deadline is then counted in weekdays.
             log.warning("working-day calendar incomplete, counting weekdays: %s", err)
-            return WorkCalendar(
-                weekday_fallback=True, closed_days=self.calendar.closed_days
-            ).add_working_days(start, working_days)
+            return replace(self.calendar, weekday_fallback=True).add_working_days(start, working_days)
 
 
 def open_for_ratings(

@@ -20,13 +20,14 @@ class CalendarError(HallError):
 
 
 class CalendarRangeError(CalendarError):
-    """A date in a year whose holiday arrangement is unknown, and no weekday-only fallback is configured."""
+    """A date in a year whose holiday arrangement nobody gave: not the library, not the hall."""
 
     def __init__(self, day: date, known: tuple[int, int]) -> None:
         super().__init__(
-            f"工作日历不包含 {day.year} 年的法定节假日安排（已知 {known[0]}–{known[1]} 年）；"
-            "请升级 chinese-calendar，或在服务器设置中录入该年的放假日（workday_closed_days）"
-            "与调休上班日（workday_extra_working_days）并开启 workday_weekday_fallback"
+            f"工作日历不包含 {day.year} 年的法定节假日安排"
+            f"（chinese-calendar 已知 {known[0]}–{known[1]} 年）；"
+            f"请系统管理员在监督管理页面“工作日历”（/web/calendar?year={day.year}）"
+            "按国务院办公厅的放假通知录入该年的放假日与调休上班日，并标记该年已录入"
         )
         self.day = day
         self.known = known
@@ -45,11 +46,16 @@ def known_years() -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class WorkCalendar:
-    """The hall's working days: the statutory calendar with the hall's own closed and extra working days."""
+    """The hall's working days: the statutory calendar with the hall's own closed and extra working days.
+
+    A year in ``entered_years`` (the hall entered its whole arrangement) is known even when the library
+    lacks it: there, besides the closed and extra working days, Monday to Friday are working days.
+    """
 
     closed_days: frozenset[date] = field(default_factory=frozenset)
     extra_working_days: frozenset[date] = field(default_factory=frozenset)
     weekday_fallback: bool = False
+    entered_years: frozenset[int] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         both = self.closed_days & self.extra_working_days
@@ -65,7 +71,7 @@ class WorkCalendar:
             return True
         first, last = known_years()
         if not first <= day.year <= last:
-            if not self.weekday_fallback:
+            if not (self.weekday_fallback or day.year in self.entered_years):
                 raise CalendarRangeError(day, (first, last))
             return day.weekday() < 5
         # Make-up working days (调休) fall on weekends; statutory holidays on weekdays.

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
+from sqlmodel import Session
 
 from server.api.deps import SessionDep, SettingsDep
 from server.services.attendance import AttendanceError
@@ -68,17 +69,18 @@ def _officer(staff_no: str, name: str) -> Link:
     return Link(f"{name}（{staff_no}）", f"/web/officers/{staff_no}")
 
 
-def _scope(settings: ServerSettings, first: date, last: date, department_id: int | None) -> Scope:
-    return Scope(
-        first, last, ZoneInfo(settings.timezone), working_day_rule(settings), department_id, utcnow()
-    )
+def _scope(
+    session: Session, settings: ServerSettings, first: date, last: date, department_id: int | None
+) -> Scope:
+    is_working = working_day_rule(session, settings)
+    return Scope(first, last, ZoneInfo(settings.timezone), is_working, department_id, utcnow())
 
 
 def daily_tables(
     session: SessionDep, settings: ServerSettings, day: date, scope_id: int | None
 ) -> list[Table]:
     """Each officer's marks and punches of the day, and the windows left unstaffed."""
-    scope = _scope(settings, day, day, scope_id)
+    scope = _scope(session, settings, day, day, scope_id)
     rows = []
     for r in evaluate_range(session, scope):
         bad = any(m.kind not in (MarkKind.ON_TIME, MarkKind.ON_LEAVE) for m in r.marks)
@@ -124,7 +126,8 @@ def weekly_table(session: SessionDep, settings: ServerSettings, week: str, scope
     rules = load_rules(session)
     rows = []
     for r in weekly_rows(
-        evaluate_range(session, _scope(settings, first, last, scope_id), rules), rules.weekly_notice_marks
+        evaluate_range(session, _scope(session, settings, first, last, scope_id), rules),
+        rules.weekly_notice_marks,
     ):
         rows.append(
             {
@@ -151,7 +154,7 @@ def monthly_tables(
 ) -> list[Table]:
     """The month's totals per officer and per department."""
     first, last = parse_month(month)
-    summary = monthly_summary(evaluate_range(session, _scope(settings, first, last, scope_id)))
+    summary = monthly_summary(evaluate_range(session, _scope(session, settings, first, last, scope_id)))
     officers = [{**r, "name": _officer(r["staff_no"], r["name"])} for r in summary["officers"]]
     return [
         Table(f"{month} 考勤月报（个人）", OFFICER_COLUMNS, officers),

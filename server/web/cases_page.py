@@ -40,7 +40,7 @@ def cases_page(
     format: ExportFormat | None = None,
 ) -> Response:
     """Red (overdue) and yellow (due soon) cases, and their counts per officer and department."""
-    ctx = get_context(settings)
+    ctx = get_context(session, settings)
     tz = ZoneInfo(settings.timezone)
     today = local_today(tz)
     tables = []

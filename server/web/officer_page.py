@@ -67,7 +67,7 @@ def attendance_table(session: Session, officer: Officer, settings: ServerSetting
     """The officer's marks and punches on each working day of a month so far."""
     first, last = parse_month(month)
     tz = ZoneInfo(settings.timezone)
-    scope = Scope(first, last, tz, working_day_rule(settings), officer.department_id, utcnow())
+    scope = Scope(first, last, tz, working_day_rule(session, settings), officer.department_id, utcnow())
     rows = []
     for day in evaluate_range(session, scope):
         if day.officer.id != officer.id:
@@ -86,7 +86,7 @@ def attendance_table(session: Session, officer: Officer, settings: ServerSetting
 
 def case_table(session: Session, officer: Officer, settings: ServerSettings) -> Table:
     """Cases the officer accepted first (首问负责), newest first."""
-    ctx = get_context(settings)
+    ctx = get_context(session, settings)
     today = local_today(ZoneInfo(settings.timezone))
     query = case_repo.CaseQuery(officer_id=officer.id, limit=500)
     rows = []

@@ -14,6 +14,7 @@ from server.web import (
     attendance_requests,
     audit_pages,
     badges_page,
+    calendar_page,
     cases_page,
     complaints_page,
     devices_page,
@@ -45,6 +46,7 @@ for _module in (
     registry_page,
     badges_page,
     devices_page,
+    calendar_page,
     audit_pages,
 ):
     router.include_router(_module.router)

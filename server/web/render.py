@@ -35,6 +35,7 @@ READER_NAV = [
     ("badges", "/web/badges", "工牌"),
     ("devices", "/web/devices", "设备管理"),
 ]
+CALENDAR_NAV = ("calendar", "/web/calendar", "工作日历")
 AUDIT_NAV = ("audit", "/web/audit", "操作日志")
 
 
@@ -77,7 +78,7 @@ def navigation(user: User) -> list[tuple[str, str, str]]:
         return [("profile", "/web/me", "我的信息")]
     nav = list(READER_NAV)
     if user.role in (Role.ADMIN, Role.SUPERVISOR):
-        nav.append(AUDIT_NAV)
+        nav += [CALENDAR_NAV, AUDIT_NAV]
     return nav
 
 

@@ -99,6 +99,8 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/badges"): READERS,
     ("POST", "/api/v1/badges"): HALL_WIDE,
     ("POST", "/api/v1/badges/{uid}/revoke"): HALL_WIDE,
+    ("GET", "/api/v1/calendar/{year}"): HALL_WIDE,
+    ("PUT", "/api/v1/calendar/{year}"): frozenset({"admin"}),
 }
 # Endless streams: classified above, but not called here.
 STREAMS = {("GET", "/api/v1/display/events")}
@@ -141,6 +143,7 @@ def _fixtures(hall: Hall, secrets: dict[str, str]) -> dict[str, Any]:
         "staff_no": "GA001",
         "uid": "04A1B2C3",
         "code": "NOSUCHCD",
+        "year": 2027,
     }
 
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.services.assessment import AttendanceCounts, Grade, grade
-from server.services.attendance.schedule import working_day_rule
 from server.services.ratings import SummaryRow
+from server.services.workday_overrides import calendar_from_settings
 from server.settings import AssessmentRule, ServerSettings
 from tests.server.conftest import Hall
 from tests.server.events_util import batch, event
@@ -81,7 +81,9 @@ def test_thresholds_are_configurable() -> None:
 def working_days(month: str) -> list[date]:
     """The hall's working days of a month (statutory holidays and make-up days counted)."""
     first = date.fromisoformat(f"{month}-01")
-    is_working = working_day_rule(ServerSettings(demo=True))
+    is_working = calendar_from_settings(
+        ServerSettings(demo=True)
+    ).is_working_day  # nothing entered in the hall
     days = [first + timedelta(days=i) for i in range(31)]
     return [d for d in days if d.month == first.month and is_working(d)]
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.services.workday_overrides import calendar_from_settings
+from server.services.workday_overrides import EnteredDays, calendar_from_settings
 from server.services.workdays import (
     CalendarConfigError,
     CalendarRangeError,
@@ -124,3 +124,88 @@ def test_pauses_never_shorten_a_deadline(accepted: date, n: int, raw: list[tuple
         # A single pause inside the running period moves the deadline by exactly its working days.
         start, end = pauses[0]
         assert paused == CAL.add_working_days(accepted, n + CAL.working_days_between(start, end))
+
+
+# The first year the library lacks (2027 with chinese-calendar 1.11), as a hall enters it. Sample days,
+# not the official arrangement.
+NEXT = known_years()[1] + 1
+
+
+def _first(weekday: int, month: int, year: int = NEXT) -> date:
+    """The first Monday (0) .. Sunday (6) of a month."""
+    day = date(year, month, 1)
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+NEW_YEAR = date(NEXT, 1, 1)
+MAKE_UP_SATURDAY = _first(5, 2)
+ENTERED = WorkCalendar(
+    closed_days=frozenset({NEW_YEAR}),
+    extra_working_days=frozenset({MAKE_UP_SATURDAY}),
+    entered_years=frozenset({NEXT}),
+)
+
+
+def test_a_year_the_hall_entered_is_known_though_the_library_lacks_it() -> None:
+    assert not ENTERED.is_working_day(NEW_YEAR)
+    assert ENTERED.is_working_day(MAKE_UP_SATURDAY)
+    assert ENTERED.is_working_day(_first(2, 3))  # an ordinary Wednesday
+    assert not ENTERED.is_working_day(_first(5, 3))  # an ordinary Saturday
+    assert not ENTERED.is_working_day(_first(6, 3))  # an ordinary Sunday
+    # The year after is known to nobody: still refused, with the way to enter it.
+    with pytest.raises(CalendarRangeError, match="/web/calendar"):
+        ENTERED.is_working_day(date(NEXT + 1, 3, 3))
+    with pytest.raises(CalendarRangeError, match=str(NEXT + 1)):
+        ENTERED.add_working_days(date(NEXT, 12, 30), 5)
+
+
+def test_a_deadline_crosses_from_the_library_into_the_entered_year() -> None:
+    last_known = date(NEXT - 1, 12, 31)
+    with pytest.raises(CalendarRangeError):
+        CAL.add_working_days(last_known, 3)
+    due = ENTERED.add_working_days(last_known, 3)
+    assert due.year == NEXT and due != NEW_YEAR and ENTERED.is_working_day(due)
+    assert ENTERED.working_days_between(last_known, due) == 3
+
+
+def test_entered_days_add_to_the_settings_and_win_where_both_name_a_day() -> None:
+    only_settings, both, only_entered = _first(2, 3), _first(3, 3), _first(5, 3)  # Wed, Thu, Sat
+    settings_ = ServerSettings(
+        demo=True, workday_closed_days=[only_settings, both], workday_extra_working_days=[only_entered]
+    )
+    entered = EnteredDays(
+        closed=frozenset({NEW_YEAR, only_entered}), working=frozenset({both}), years=frozenset({NEXT})
+    )
+    cal = calendar_from_settings(settings_, entered)
+    assert cal.closed_days == {only_settings, NEW_YEAR, only_entered}
+    assert cal.extra_working_days == {both}
+    assert not cal.is_working_day(only_settings) and cal.is_working_day(both)
+    assert not cal.is_working_day(only_entered)  # a Saturday entered closed, though the settings said working
+    assert cal.entered_years == {NEXT}
+    # Without entered days the settings alone still decide, as before.
+    assert calendar_from_settings(settings_).closed_days == {only_settings, both}
+
+
+entered_days = st.dates(min_value=date(NEXT, 1, 1), max_value=date(NEXT, 12, 31))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.frozensets(entered_days, max_size=30),
+    st.frozensets(entered_days.filter(lambda d: d.weekday() >= 5), max_size=10),
+    entered_days,
+    st.integers(min_value=0, max_value=60),
+)
+def test_add_working_days_in_an_entered_year_never_lands_on_a_closed_day(
+    closed: frozenset[date], working: frozenset[date], start: date, n: int
+) -> None:
+    cal = WorkCalendar(
+        closed_days=closed,
+        extra_working_days=working - closed,
+        entered_years=frozenset({NEXT, NEXT + 1}),
+    )
+    due = cal.add_working_days(start, n)
+    assert cal.working_days_between(start, due) == n
+    if n:
+        assert due not in closed and cal.is_working_day(due)
+        assert due.weekday() < 5 or due in working

@@ -28,6 +28,7 @@ PAGES = [
     "/web/cases",
     "/web/registry",
     "/web/devices",
+    "/web/calendar",
     "/web/audit",
 ]
 

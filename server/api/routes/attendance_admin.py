@@ -116,9 +116,11 @@ def _department(session: SessionDep, user: User, code: str | None) -> int | None
     return department.id
 
 
-def _scope(settings: SettingsDep, span: tuple[Any, Any], department_id: int | None) -> Scope:
+def _scope(
+    session: SessionDep, settings: SettingsDep, span: tuple[Any, Any], department_id: int | None
+) -> Scope:
     tz = ZoneInfo(settings.timezone)
-    return Scope(span[0], span[1], tz, working_day_rule(settings), department_id, utcnow())
+    return Scope(span[0], span[1], tz, working_day_rule(session, settings), department_id, utcnow())
 
 
 @router.get("/rules")
@@ -149,7 +151,9 @@ def daily(
     """Each officer's marks and punches of one working day."""
     with _translated():
         day = parse_day(date)
-        rows = evaluate_range(session, _scope(settings, (day, day), _department(session, user, department)))
+        rows = evaluate_range(
+            session, _scope(session, settings, (day, day), _department(session, user, department))
+        )
     return {"date": day.isoformat(), "rows": [day_row(r) for r in rows]}
 
 
@@ -161,7 +165,7 @@ def weekly(
     with _translated():
         span = parse_week(week)
         rules = load_rules(session)
-        scope = _scope(settings, span, _department(session, user, department))
+        scope = _scope(session, settings, span, _department(session, user, department))
         rows = weekly_rows(evaluate_range(session, scope, rules), rules.weekly_notice_marks)
     return {"week": week.upper(), "from": span[0].isoformat(), "to": span[1].isoformat(), "rows": rows}
 
@@ -178,7 +182,7 @@ def monthly(
     """The month's totals per officer and department, as JSON, CSV or XLSX."""
     with _translated():
         span = parse_month(month)
-        scope = _scope(settings, span, _department(session, user, department))
+        scope = _scope(session, settings, span, _department(session, user, department))
         summary = monthly_summary(evaluate_range(session, scope))
     if format is ReportFormat.JSON:
         return {"month": month, **summary}
@@ -198,7 +202,7 @@ def unstaffed(
     with _translated():
         day = parse_day(date)
         alerts = unstaffed_windows(
-            session, _scope(settings, (day, day), _department(session, user, department))
+            session, _scope(session, settings, (day, day), _department(session, user, department))
         )
     return {"date": day.isoformat(), "alerts": alerts}
 

@@ -31,7 +31,7 @@ from server.models.devices import DeviceKind
 from server.repo import cases as case_repo
 from server.repo import registry
 from server.services import cases as svc
-from server.services.workday_overrides import calendar_from_settings
+from server.services.hall_calendar import hall_calendar
 from server.services.workdays import CalendarError
 from server.timeutil import utcnow
 
@@ -82,10 +82,10 @@ class RefuseIn(_Strict):
     officer_staff_no: str | None = Field(default=None, max_length=32)
 
 
-def get_context(settings: SettingsDep) -> svc.CaseContext:
-    """The case rules' view of the settings."""
+def get_context(session: SessionDep, settings: SettingsDep) -> svc.CaseContext:
+    """The case rules' view of the settings, over the hall's working-day calendar."""
     return svc.CaseContext(
-        calendar=calendar_from_settings(settings),
+        calendar=hall_calendar(session, settings),
         tz=ZoneInfo(settings.timezone),
         secret=settings.secret_key.get_secret_value() or DEMO_SECRET,
         warning_days=settings.case_warning_days,

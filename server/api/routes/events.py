@@ -17,7 +17,9 @@ from server.api.responses import UNPROCESSABLE
 from server.db import read_only_engine
 from server.group_commit import run_write
 from server.services.followups import FollowupPolicy
+from server.services.hall_calendar import hall_calendar
 from server.services.ingest import batch_result, plan_batch, write_batch
+from server.settings import ServerSettings
 from server.timeutil import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["events"], responses=UNPROCESSABLE)
@@ -77,23 +79,21 @@ def _parse_batch(body: bytes) -> tuple[list[Any], datetime | None]:
 async def post_events(request: Request, authorization: Credentials, settings: SettingsDep) -> Response:
     """Apply a batch of up to 500 edge events; each is accepted, duplicate or rejected with a reason."""
     body = await request.body()
-    policy = FollowupPolicy.from_settings(settings)
     # The key check, parsing, validation and the database work block: one worker-thread hop, so this
     # process reads and checks the next batch while this one waits to write.
-    result = await in_db_turn(
-        request, _ingest, get_engine(request), authorization, body, settings.max_body_bytes, policy
-    )
+    result = await in_db_turn(request, _ingest, get_engine(request), authorization, body, settings)
     # Already a typed BatchResult: send it as is rather than have FastAPI validate it once more.
     return Response(result.model_dump_json(), media_type="application/json")
 
 
-def _ingest(
-    engine: Engine, authorization: str, body: bytes, max_body_bytes: int, policy: FollowupPolicy
-) -> BatchResult:
+def _ingest(engine: Engine, authorization: str, body: bytes, settings: ServerSettings) -> BatchResult:
     received_at = utcnow()
+    max_body_bytes = settings.max_body_bytes
     # Everything up to the write reads beside SQLite's writer: the key, the registry snapshot.
     with Session(read_only_engine(engine), expire_on_commit=False) as reader:
         device = authenticate_device(reader, authorization)
+        # Deadlines of the follow-ups a bad rating opens: the hall's calendar, a per-process snapshot.
+        policy = FollowupPolicy.from_settings(settings, hall_calendar(reader, settings))
         # End the read at once: a read transaction held while the batch is checked would keep
         # SQLite from checkpointing its log, and every read after it would search a longer log.
         reader.commit()

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from server.repo import attendance_rules as repo
 from server.services.attendance import AttendanceError
 from server.services.attendance.rules import AttendanceRules, Interval, Period, check_periods
-from server.services.workday_overrides import calendar_from_settings
+from server.services.hall_calendar import hall_calendar
 from server.settings import ServerSettings
 from server.timeutil import to_db
 
@@ -43,9 +43,9 @@ def periods_by_officer(session: Session) -> dict[int, list[Period]]:
     return {officer_id: parse_periods(data) for officer_id, data in repo.schedules(session).items()}
 
 
-def working_day_rule(settings: ServerSettings) -> WorkingDay:
-    """The hall's working-day test: statutory holidays, make-up working days and the hall's overrides."""
-    return calendar_from_settings(settings).is_working_day
+def working_day_rule(session: Session, settings: ServerSettings) -> WorkingDay:
+    """The hall's working-day test: statutory holidays, make-up working days and the hall's own days."""
+    return hall_calendar(session, settings).is_working_day
 
 
 def day_spans(day: date, periods: list[Period], tz: ZoneInfo) -> list[Interval]:
