@@ -77,13 +77,19 @@ def prepare_rows(dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]])
 def _column_arrays(
     table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]], dialect: Dialect
 ) -> tuple[list[Any], ...]:
-    """One list per column for ``unnest``; JSON values as their text (cast to ``json`` by the statement)."""
+    """One list per column for ``unnest``; JSON values as their text (cast to ``json`` by the statement).
+
+    As the JSON type's own bind processing does, a Python None is the JSON ``null`` unless the column's
+    type says ``none_as_null`` (then SQL NULL).
+    """
     arrays: list[list[Any]] = []
     for name in columns:
         values = [row[name] for row in rows]
-        if isinstance(table.c[name].type, JSON):
+        column_type = table.c[name].type
+        if isinstance(column_type, JSON):
             dumps = getattr(dialect, "_json_serializer", None) or json.dumps
-            values = [None if v is None else dumps(v) for v in values]
+            sql_null = column_type.none_as_null
+            values = [None if v is None and sql_null else dumps(v) for v in values]
         arrays.append(values)
     return tuple(arrays)
 

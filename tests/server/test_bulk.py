@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -86,3 +87,26 @@ def test_inserted_is_the_batch_minus_what_existed(hall: Hall, before: list[int],
         first = batch.index(k)
         expected = -1 if k in before else first
         assert stored[f"{prefix}{k}"].window_number == expected, (n, k)
+
+
+def test_postgresql_arrays_keep_the_json_types_rule_for_none() -> None:
+    from sqlalchemy import JSON, Column, Integer, MetaData
+    from sqlalchemy.dialects import postgresql
+
+    from server.repo.bulk import prepare_rows
+
+    table = Table(
+        "t",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("doc", JSON()),
+        Column("doc_or_null", JSON(none_as_null=True)),
+    )
+    rows: list[dict[str, Any]] = [
+        {"id": 1, "doc": None, "doc_or_null": None},
+        {"id": 2, "doc": {"名": 1}, "doc_or_null": [1]},
+    ]
+    ids, docs, docs_or_null = prepare_rows(postgresql.dialect(), table, rows).params
+    assert ids == [1, 2]
+    assert docs[0] == "null" and json.loads(docs[1]) == {"名": 1}  # JSON null, as the type stores None
+    assert docs_or_null == [None, "[1]"]  # SQL NULL where the type says none_as_null
