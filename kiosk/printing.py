@@ -141,9 +141,11 @@ class Printing:
     async def submit(self, ticket: dict[str, Any]) -> None:
         """Owe a print of ``ticket`` (durably) and start printing it."""
         ticket_no = str(ticket["ticket_no"])
+        # The outcome first: the worker may print the job while the journal is being saved, and
+        # its PRINTED must not be overwritten afterwards.
+        self.outcomes[ticket_no] = PrintStatus.PRINTING
         self.journal.add(PrintJob(ticket_no, dict(ticket), time.time()))
         await self._save()
-        self.outcomes[ticket_no] = PrintStatus.PRINTING
         self._wake.set()
 
     def status_of(self, ticket_no: str) -> str:

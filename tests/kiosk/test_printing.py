@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -71,9 +72,10 @@ def run_printing(
     sim: PrinterSimulator,
     body: Callable[[Printing], Awaitable[None]],
     cancel_after_s: float = 600,
+    journal: Journal | None = None,
 ) -> Journal:
     """Run a Printing over the simulator while ``body`` runs; the server URL has nobody listening."""
-    journal = Journal(tmp_path / "unprinted.json")
+    journal = journal or Journal(tmp_path / "unprinted.json")
 
     async def main() -> None:
         server = ServerClient(f"http://127.0.0.1:{free_port()}", "key", timeout_s=0.5)
@@ -118,6 +120,8 @@ def test_printed_ticket_is_kept_until_the_server_is_told(tmp_path: Path) -> None
             await until(lambda: printing.supervisor.device is not None)
             await printing.submit(dict(TICKET))
             await until(lambda: printing.status_of("D007") == PrintStatus.PRINTED)
+            # The screen says printed before the journal's save of it lands.
+            await until(lambda: '"printed"' in printing.journal.path.read_text(encoding="utf-8"))
 
         journal = run_printing(tmp_path, sim, body)
         (ticket,) = sim.tickets
@@ -167,3 +171,25 @@ def test_overlapping_journal_saves_all_land_and_the_last_state_wins(tmp_path: Pa
     again = Journal(tmp_path / "unprinted.json")
     again.load()
     assert [job.ticket_no for job in again.jobs] == [f"A{n:03d}" for n in range(30)]
+
+
+class SlowJournal(Journal):
+    """A journal whose disk is slower than the print worker's retry tick."""
+
+    def write(self, text: str) -> None:
+        time.sleep(1.5)
+        super().write(text)
+
+
+def test_a_ticket_printed_while_its_journal_entry_is_saved_shows_printed(tmp_path: Path) -> None:
+    """The worker prints the job during submit's save; the screen must still end on PRINTED."""
+    with PrinterSimulator() as sim:
+
+        async def body(printing: Printing) -> None:
+            await until(lambda: printing.supervisor.device is not None)
+            await printing.submit(dict(TICKET))
+            await until(lambda: printing.status_of("D007") == PrintStatus.PRINTED, timeout_s=5)
+
+        journal = SlowJournal(tmp_path / "unprinted.json")
+        run_printing(tmp_path, sim, body, journal=journal)
+        assert len(sim.tickets) == 1
