@@ -4,7 +4,7 @@ SQLite lets one transaction write at a time, and each costs a lock hand-off (bet
 threads and, through the writer queue's ``flock``, between server processes) and a commit. Under
 load, requests that arrive while a transaction is under way wait for it anyway; here they wait
 together, and the first of them then runs all of their jobs in one transaction, each inside its own
-SAVEPOINT, and commits once.
+SAVEPOINT (a job alone needs none), and commits once.
 
 There is no writer thread of its own: the request threads take turns leading. A thread that finds no
 group under way leads at once; the others queue and are woken either with their outcome or to lead the
@@ -92,13 +92,16 @@ class GroupCommit:
         self.jobs += len(group)
         try:
             with session_scope(self.engine) as session:
+                if len(group) == 1:  # alone: no savepoint needed, an error rolls the whole back
+                    group[0].result = group[0].job(session)
+                    return
                 for turn in group:
                     try:
                         with session.begin_nested():
                             turn.result = turn.job(session)
                     except Exception as err:  # noqa: BLE001  # re-raised in the job's own thread, after the group
                         turn.error = err  # its savepoint is rolled back; the others go on
-        except BaseException as err:  # BEGIN or COMMIT failed: nothing of the group was written
+        except BaseException as err:  # BEGIN, COMMIT or a lone job failed: nothing of the group was written
             for turn in group:
                 turn.result = None
                 if turn.error is None:

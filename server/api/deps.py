@@ -121,7 +121,7 @@ def _bearer(authorization: str | None) -> str:
 def authenticate_device(session: Session, authorization: str | None) -> Device:
     """The edge device whose key is presented (401 if none, 403 if its key is revoked)."""
     key = _bearer(authorization)
-    device = device_repo.device_by_id(session, device_id_of_key(key))
+    device = device_repo.device_snapshot(session, device_id_of_key(key))
     if device is None or not key_matches(key, device.key_hash):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "unknown device key", {"WWW-Authenticate": "Bearer"}

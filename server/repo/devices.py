@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as core_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -16,6 +17,20 @@ from server.models import Device, DeviceState, DeviceStatusChange
 def device_by_id(session: Session, device_id: str) -> Device | None:
     """The device with this id."""
     return session.exec(select(Device).where(Device.device_id == device_id)).first()
+
+
+_DEVICE_TABLE = Device.__table__  # type: ignore[attr-defined]
+_DEVICE_BY_ID = core_select(*_DEVICE_TABLE.c).where(_DEVICE_TABLE.c.device_id == bindparam("device_id"))
+
+
+def device_snapshot(session: Session, device_id: str) -> Device | None:
+    """The device with this id as a detached copy, for checking the key a request presents.
+
+    One Core read (no ORM query, no identity map): it runs on every device request. The copy is
+    not in the session; change a device through ``device_by_id``.
+    """
+    row = session.connection().execute(_DEVICE_BY_ID, {"device_id": device_id}).first()
+    return None if row is None else Device(**row._mapping)
 
 
 def all_devices(session: Session) -> Sequence[Device]:
@@ -32,7 +47,10 @@ def touch(session: Session, device: Device, seen_at: datetime, clock_offset_s: f
     values: dict[str, Any] = {"last_seen_at": seen_at}
     if clock_offset_s is not None:
         values["clock_offset_s"] = clock_offset_s
-    session.execute(update(Device).where(col(Device.id) == device.id).values(**values))
+    # A Core UPDATE: the ORM's version would look for the row in the session to synchronise it.
+    session.connection().execute(
+        update(_DEVICE_TABLE).where(_DEVICE_TABLE.c.id == device.id).values(**values)
+    )
     for name, value in values.items():
         set_committed_value(device, name, value)
 

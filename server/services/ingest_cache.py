@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Dialect
@@ -98,31 +99,44 @@ def forget(session: Session) -> None:
 def confirm(session: Session, window: WindowLink, officers: dict[str, int], items: dict[str, int]) -> bool:
     """True when the tables still hold ``window`` and these staff number -> id and code -> id links.
 
-    Meant for the write transaction: reads by primary key, one short statement per table (plain SQL,
-    cached per dialect and size, as cheap as a look-up can be while SQLite's write lock is held).
+    Meant for the write transaction: one statement reads the window, officers and items by primary
+    key (plain SQL, cached per dialect and sizes: as cheap as a look-up can be while SQLite's write
+    lock is held).
     """
     conn = session.connection()
-    dialect = conn.dialect
-    row = conn.exec_driver_sql(_check_sql(dialect, "window", 1), (window.id,)).first()
-    if row is None or (row[1], row[2]) != (window.number, window.department_id):
+    sql = _confirm_sql(conn.dialect, len(officers), len(items))
+    found: dict[int, dict[Any, Any]] = {0: {}, 1: {}, 2: {}}
+    for part, key, number, department_id, name in conn.exec_driver_sql(
+        sql, (window.id, *officers.values(), *items.values())
+    ):
+        found[part][key] = (number, department_id) if part == 0 else name
+    if found[0] != {window.id: (window.number, window.department_id)}:
         return False
-    for table, links in (("officer", officers), ("service_item", items)):
-        if links:
-            sql = _check_sql(dialect, table, len(links))
-            found = {name: key for key, name in conn.exec_driver_sql(sql, tuple(links.values()))}
-            if found != links:
-                return False
-    return True
-
-
-_CHECKED = {"window": ("number", "department_id"), "officer": ("staff_no",), "service_item": ("code",)}
+    return {n: k for k, n in found[1].items()} == officers and {n: k for k, n in found[2].items()} == items
 
 
 @lru_cache(maxsize=256)
-def _check_sql(dialect: Dialect, table: str, count: int) -> str:
-    """``SELECT id, <checked columns> FROM <table> WHERE id IN (<count> parameters)``."""
+def _confirm_sql(dialect: Dialect, officers: int, items: int) -> str:
+    """The window, officers and items ``confirm`` checks, as ``(part, id, number, department, name)``."""
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    columns = ", ".join(quote(c) for c in ("id", *_CHECKED[table]))
-    marks = ", ".join(mark for _ in range(count))
-    return f"SELECT {columns} FROM {quote(table)} WHERE {quote('id')} IN ({marks})"
+
+    def marks(count: int) -> str:
+        return ", ".join(mark for _ in range(count))
+
+    key = quote("id")
+    parts = [
+        f"SELECT 0, {key}, {quote('number')}, {quote('department_id')}, NULL "
+        f"FROM {quote('window')} WHERE {key} = {mark}"
+    ]
+    if officers:
+        parts.append(
+            f"SELECT 1, {key}, NULL, NULL, {quote('staff_no')} FROM {quote('officer')} "
+            f"WHERE {key} IN ({marks(officers)})"
+        )
+    if items:
+        parts.append(
+            f"SELECT 2, {key}, NULL, NULL, {quote('code')} FROM {quote('service_item')} "
+            f"WHERE {key} IN ({marks(items)})"
+        )
+    return " UNION ALL ".join(parts)

@@ -99,6 +99,27 @@ def test_a_failing_job_is_rolled_back_alone(engine: Engine) -> None:
     assert _stored(engine) == {"first", "a", "b"}  # nothing of the failed jobs, all of the others
 
 
+def test_a_lone_job_runs_without_a_savepoint_and_fails_whole(engine: Engine) -> None:
+    statements: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def seen(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        statements.append(sql)
+
+    def half_then_fail(session: Session) -> str:
+        _insert("half")(session)
+        raise ValueError("refused after writing")
+
+    assert run_write(engine, _insert("alone")) == "ALONE"
+    with pytest.raises(ValueError, match="refused after writing"):
+        run_write(engine, half_then_fail)
+
+    assert not any("SAVEPOINT" in sql.upper() for sql in statements)
+    assert _stored(engine) == {"alone"}  # nothing of the failed job
+    assert run_write(engine, _insert("after")) == "AFTER"
+    assert not group_commit(engine)._busy
+
+
 def test_a_failed_commit_fails_every_job_of_the_group(engine: Engine) -> None:
     def veto_commit(session: Session) -> str:
         @event.listens_for(session, "before_commit")
