@@ -44,8 +44,9 @@ class _Valid:
 
 
 def _result(index: int, id: str | None, outcome: EventOutcome, reason: str | None = None) -> EventResult:
-    # Built from values this module typed itself: no need to validate them again, 500 times a batch.
-    return EventResult.model_construct(index=index, id=id, outcome=outcome, reason=reason)
+    # Plain construction: pydantic's validation (compiled) is about twice as fast as its Python-level
+    # model_construct for a model this small, and this runs for every event of every batch.
+    return EventResult(index=index, id=id, outcome=outcome, reason=reason)
 
 
 def _reason(err: ValidationError) -> str:
