@@ -31,7 +31,7 @@ from server.db import session_scope
 T = TypeVar("T")
 
 # Jobs in one transaction at most. The requests of a process that may hold a database turn at once
-# (``server.api.deps.DB_REQUESTS_PER_PROCESS``) are fewer, so in practice every waiting job goes in.
+# (``ServerSettings.db_requests_per_process``) are fewer, so in practice every waiting job goes in.
 MAX_GROUP = 64
 _GROUP_COMMIT = "_hall_group_commit"
 

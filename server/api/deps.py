@@ -41,12 +41,28 @@ def get_app_settings(request: Request) -> ServerSettings:
     return settings
 
 
-# Requests of one process that may hold a database transaction at once: fewer than anyio's 40 worker
-# threads. A transaction holds SQLite's write lock (or PostgreSQL row locks) until its request ends, and
-# before that end the request may need a worker thread again (FastAPI validates a sync route's answer
-# in one). Were every thread taken by requests waiting for that lock, it would never get one and the
-# server would stall until the busy timeout. The others wait here instead, on the event loop.
-DB_REQUESTS_PER_PROCESS = 32
+# Requests of one process that may hold a database transaction at once (``db_requests_per_process``):
+# fewer than anyio's 40 worker threads. A transaction holds SQLite's write lock (or PostgreSQL row
+# locks) until its request ends, and before that end the request may need a worker thread again
+# (FastAPI validates a sync route's answer in one). Were every thread taken by requests waiting for
+# that lock, it would never get one and the server would stall until the busy timeout. The others
+# wait here instead, on the event loop.
+#
+# Unset, the number depends on the database. On PostgreSQL every statement is a round trip that gives
+# up the GIL and must win it back from the process's other busy threads: with 32 places a hall of
+# 1,000 windows was answered in a median of 2-4 s, with 8 in 15-40 ms at the same rate. SQLite's
+# statements are short calls in the process, and its group commit gathers the waiting writers: there
+# 32 places answered about twice as fast as 8 (docs/performance.md).
+DB_REQUESTS_DEFAULT = {"sqlite": 32}
+DB_REQUESTS_OTHER = 8
+
+
+def db_places(request: Request) -> int:
+    """The process's database-request places: the setting, or the database's default."""
+    configured = get_app_settings(request).db_requests_per_process
+    if configured is not None:
+        return configured
+    return DB_REQUESTS_DEFAULT.get(get_engine(request).dialect.name, DB_REQUESTS_OTHER)
 
 
 @asynccontextmanager
@@ -54,7 +70,7 @@ async def db_turn(request: Request) -> AsyncIterator[None]:
     """Wait for one of the process's database-request places; hold it for the block."""
     gate: asyncio.Semaphore | None = getattr(request.app.state, "db_gate", None)
     if gate is None:
-        gate = request.app.state.db_gate = asyncio.Semaphore(DB_REQUESTS_PER_PROCESS)
+        gate = request.app.state.db_gate = asyncio.Semaphore(db_places(request))
     async with gate:
         yield
 

@@ -6,16 +6,18 @@ import asyncio
 import sqlite3
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from server.api.deps import DB_REQUESTS_PER_PROCESS
+from server.api.deps import DB_REQUESTS_DEFAULT, DB_REQUESTS_OTHER, db_places
 from server.app import create_app
 from server.db import make_engine, read_only_engine
 from server.settings import ServerSettings
@@ -78,7 +80,9 @@ def test_more_writing_requests_than_worker_threads_do_not_stall(database: tuple[
         demo=True, database_url=url, queue_last_ticket_time=ANY_HOUR, sqlite_busy_timeout_s=5.0
     )
     app = create_app(settings)
-    assert DB_REQUESTS_PER_PROCESS < 40
+    assert max(DB_REQUESTS_DEFAULT.values()) < 40 and DB_REQUESTS_OTHER < 40
+    with pytest.raises(ValidationError, match="db_requests_per_process"):
+        ServerSettings(demo=True, db_requests_per_process=40)  # as many as anyio's threads: refused
     statuses = asyncio.run(asyncio.wait_for(_many_printed(app, keys["kiosk-1"], 200), 60))
     assert statuses == [200] * 200
     app.state.engine.dispose()
@@ -115,3 +119,21 @@ def test_idle_call_next_and_command_poll_answer_while_a_writer_holds_the_lock(
             assert called.json()["ticket_no"] == issued.json()["ticket_no"]
     finally:
         writer.close()
+
+
+@pytest.mark.parametrize(
+    ("scheme", "configured", "expected"),
+    [("sqlite", None, 32), ("postgresql", None, 8), ("sqlite", 5, 5), ("postgresql", 12, 12)],
+)
+def test_database_places_are_the_setting_or_the_database_default(
+    tmp_path: Path, scheme: str, configured: int | None, expected: int
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'h.db'}"
+        if scheme == "sqlite"
+        else "postgresql+psycopg://hall@127.0.0.1:1/hall"
+    )
+    app = create_app(ServerSettings(demo=True, database_url=url, db_requests_per_process=configured))
+    request = SimpleNamespace(app=app)  # db_places reads only the app's state (no connection is made)
+    assert db_places(request) == expected  # type: ignore[arg-type]
+    app.state.engine.dispose()
