@@ -12,7 +12,10 @@ import pytest
 from openpyxl import load_workbook
 
 from hall.processes import wait_http
-from server.db import make_engine
+from server.db import make_engine, session_scope
+from server.models.users import Role
+from server.services.admin import create_user
+from server.services.workdays import known_years
 from tests.e2e.harness import RunningHall, prepared_hall
 from tests.server.conftest import SUPERVISOR_PASSWORD
 from tests.web.conftest import HEAD_PASSWORD, HEAD_USER, add_officer_user
@@ -23,6 +26,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(240)]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+ADMIN_USER, ADMIN_PASSWORD = "admin-web", "admin-web-pass-1"
+NEXT_YEAR = known_years()[1] + 1  # the first year chinese-calendar does not know
 SERVER_ENV = {"HALL_DEMO": "1", "HALL_QUEUE_LAST_TICKET_TIME": "23:59", "HALL_QUEUE_CLOSING_TIME": "23:59"}
 
 
@@ -32,6 +37,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHa
     hall = prepared_hall(tmp_path_factory.mktemp("web"))
     engine = make_engine(hall.database_url)
     add_officer_user(engine)
+    with session_scope(engine) as session:
+        create_user(session, ADMIN_USER, ADMIN_PASSWORD, Role.ADMIN)
     engine.dispose()
     try:
         env = {**SERVER_ENV, "HALL_DATABASE_URL": hall.database_url}
@@ -191,3 +198,24 @@ def test_login_rate_limit(context: Any) -> None:
     page = login(context, "intruder", "guess")
     assert "登录失败次数过多" in page.inner_text("#error")
     shot(page, "login-limited")
+
+
+def test_admin_enters_the_next_years_holidays(context: Any) -> None:
+    """Last in this module: it changes the hall's calendar for the year after the library's."""
+    page = login(context, ADMIN_USER, ADMIN_PASSWORD)
+    text = visit(page, f"/web/calendar?year={NEXT_YEAR}")
+    assert "未包含" in text and "未标记已录入" in page.inner_text("#entered-status")
+    page.fill("#form-calendar textarea[name=closed]", f"{NEXT_YEAR}-01-01 元旦\n{NEXT_YEAR}-13-01 错误")
+    page.fill("#form-calendar textarea[name=working]", f"{NEXT_YEAR}-02-20 春节调休")
+    page.check("#form-calendar input[name=entered]")
+    page.click("#form-calendar button")
+    page.wait_for_selector("text=工作日历未保存")
+    assert "放假日第 2 行" in page.inner_text("body")
+    # What was typed is still there: mend the one line and save.
+    assert "春节调休" in page.input_value("#form-calendar textarea[name=working]")
+    page.fill("#form-calendar textarea[name=closed]", f"{NEXT_YEAR}-01-01 元旦\n{NEXT_YEAR}-02-10 春节")
+    page.click("#form-calendar button")
+    page.wait_for_selector("text=工作日历已保存")
+    assert "已录入" in page.inner_text("#entered-status") and ADMIN_USER in page.inner_text("#entered-status")
+    assert "春节调休" in page.inner_text("body") and "周六" in page.inner_text("body")
+    shot(page, "calendar")
