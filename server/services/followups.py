@@ -22,6 +22,7 @@ from server.models.users import Role
 from server.repo import followups as repo
 from server.repo import registry
 from server.repo.bulk import insert_ignore
+from server.services.hall_calendar import hall_calendar
 from server.services.rollups import default_zone, exclude_rating, local_day
 from server.services.workdays import CalendarError, WorkCalendar
 from server.settings import ServerSettings
@@ -73,6 +74,11 @@ class FollowupPolicy:
             rectify_days=settings.followup_rectify_days,
             calendar=calendar,
         )
+
+    @classmethod
+    def for_hall(cls, session: Session, settings: ServerSettings) -> FollowupPolicy:
+        """The policy over the hall's calendar as it stands (settings and entered days)."""
+        return cls.from_settings(settings, hall_calendar(session, settings))
 
     def due(self, start: date, working_days: int) -> date:
         """The n-th working day after ``start``; weekdays only when the year's holidays are unknown."""

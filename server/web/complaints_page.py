@@ -14,7 +14,6 @@ from server.errors import ConflictError, ForbiddenError, HallError, NotFoundErro
 from server.repo import registry
 from server.services import audit
 from server.services import followups as svc
-from server.services.hall_calendar import hall_calendar
 from server.settings import ServerSettings
 from server.web.deps import PageError, Reader, Viewer, check_csrf, client_address
 from server.web.period import local_today
@@ -151,7 +150,7 @@ def record(
             contact_phone=contact_phone.strip() or None,
         )
         secret = settings.secret_key.get_secret_value() or DEMO_SECRET
-        policy = svc.FollowupPolicy.from_settings(settings, hall_calendar(session, settings))
+        policy = svc.FollowupPolicy.for_hall(session, settings)
         complaint = svc.record_complaint(session, data, viewer.user, secret, policy)
     except HallError as err:
         session.rollback()

@@ -17,7 +17,6 @@ from server.api.responses import UNPROCESSABLE
 from server.db import read_only_engine
 from server.group_commit import run_write
 from server.services.followups import FollowupPolicy
-from server.services.hall_calendar import hall_calendar
 from server.services.ingest import batch_result, plan_batch, write_batch
 from server.settings import ServerSettings
 from server.timeutil import utcnow
@@ -93,7 +92,7 @@ def _ingest(engine: Engine, authorization: str, body: bytes, settings: ServerSet
     with Session(read_only_engine(engine), expire_on_commit=False) as reader:
         device = authenticate_device(reader, authorization)
         # Deadlines of the follow-ups a bad rating opens: the hall's calendar, a per-process snapshot.
-        policy = FollowupPolicy.from_settings(settings, hall_calendar(reader, settings))
+        policy = FollowupPolicy.for_hall(reader, settings)
         # End the read at once: a read transaction held while the batch is checked would keep
         # SQLite from checkpointing its log, and every read after it would search a longer log.
         reader.commit()

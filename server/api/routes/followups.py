@@ -18,7 +18,6 @@ from server.models import Followup, User
 from server.models.followups import FollowupStatus
 from server.models.users import Role
 from server.services import followups as svc
-from server.services.hall_calendar import hall_calendar
 from server.services.rollups import local_day
 from server.settings import ServerSettings
 from server.timeutil import utcnow
@@ -192,7 +191,7 @@ def create_complaint(
         contact_phone=body.contact_phone,
     )
     secret = settings.secret_key.get_secret_value() or DEMO_SECRET
-    policy = svc.FollowupPolicy.from_settings(settings, hall_calendar(session, settings))
+    policy = svc.FollowupPolicy.for_hall(session, settings)
     complaint = _run(lambda: svc.record_complaint(session, data, user, secret, policy))
     return svc.complaint_public(complaint, _today(settings))
 
