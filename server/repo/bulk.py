@@ -10,18 +10,20 @@ was parsed again on every execution and cost more than the insert itself.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Table
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
-Processor = Callable[[Any], Any] | None
+from server.repo import driver
 
 _NOTHING = object()
+_SQLITE = sqlite.dialect()
 
 # SQLite allows 32,766 host parameters per statement (3.32+); stay well below for the key look-up.
 _SQLITE_IN_CHUNK = 5_000
@@ -147,25 +149,31 @@ def _sqlite_insert_new(
             inserted.add(row[returning])
     if fresh:
         assert prepared.sql is not None
-        session.connection().exec_driver_sql(prepared.sql, fresh)
+        driver.execute_many(session, prepared.sql, fresh)
     return inserted
 
 
 def _existing_keys(session: Session, table: Table, key: str, values: list[Any]) -> set[Any]:
     """The ``key`` values (text or integer columns) among ``values`` that are already stored."""
-    quote = session.get_bind().dialect.identifier_preparer.quote
     found: set[Any] = set()
-    connection = session.connection()
     for start in range(0, len(values), _SQLITE_IN_CHUNK):
-        chunk = tuple(values[start : start + _SQLITE_IN_CHUNK])
-        marks = ", ".join("?" for _ in chunk)
-        sql = f"SELECT {quote(key)} FROM {quote(table.name)} WHERE {quote(key)} IN ({marks})"
-        found.update(row[0] for row in connection.exec_driver_sql(sql, chunk))
+        chunk = values[start : start + _SQLITE_IN_CHUNK]
+        found.update(row[0] for row in driver.fetch(session, _keys_sql(table, key, len(chunk)), chunk))
     return found
 
 
+@lru_cache(maxsize=256)
+def _keys_sql(table: Table, key: str, count: int) -> str:
+    """SQLite: ``SELECT key FROM table WHERE key IN (?, ...)`` for ``count`` values."""
+    quote = _SQLITE.identifier_preparer.quote
+    where = f"{quote(key)} IN ({driver.marks(_SQLITE, count)})"
+    return f"SELECT {quote(key)} FROM {quote(table.name)} WHERE {where}"
+
+
 @lru_cache(maxsize=64)
-def _compiled_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str, list[Processor]]:
+def _compiled_insert(
+    table: Table, columns: tuple[str, ...], dialect: Dialect
+) -> tuple[str, list[driver.Processor]]:
     """The positional INSERT for ``columns`` and each column's bind processor (the type's own)."""
     missing = [
         c.name
@@ -176,12 +184,8 @@ def _compiled_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -
         raise ValueError(f"bulk rows for {table.name} lack columns with Python defaults: {missing}")
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
-    marks = ", ".join("?" for _ in columns)
-    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
-    processors: list[Processor] = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
-    return sql, processors
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({driver.marks(dialect, len(columns))})"
+    return sql, list(driver.bind_processors(table, columns, dialect))
 
 
 @lru_cache(maxsize=64)

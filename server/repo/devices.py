@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from server.models import Device, DeviceState, DeviceStatusChange
+from server.repo import driver
 
 
 def device_by_id(session: Session, device_id: str) -> Device | None:
@@ -41,18 +44,29 @@ def all_devices(session: Session) -> Sequence[Device]:
 def touch(session: Session, device: Device, seen_at: datetime, clock_offset_s: float | None) -> None:
     """Record that the device was heard from, and its clock offset when known.
 
-    One UPDATE by key, so ``device`` may come from another (read-only, closed) session; the object
-    is kept in step without being marked changed.
+    One UPDATE by key (not the ORM's, which would look for the row in the session), so ``device``
+    may come from another (read-only, closed) session; the object is kept in step without being
+    marked changed.
     """
     values: dict[str, Any] = {"last_seen_at": seen_at}
     if clock_offset_s is not None:
         values["clock_offset_s"] = clock_offset_s
-    # A Core UPDATE: the ORM's version would look for the row in the session to synchronise it.
-    session.connection().execute(
-        update(_DEVICE_TABLE).where(_DEVICE_TABLE.c.id == device.id).values(**values)
-    )
+    # Plain SQL through the driver: this runs for every batch, inside SQLite's write lock.
+    dialect = session.get_bind().dialect
+    columns = tuple(values)
+    params = driver.bound(tuple(values.values()), driver.bind_processors(_DEVICE_TABLE, columns, dialect))
+    driver.execute(session, _touch_sql(dialect, columns), (*params, device.id))
     for name, value in values.items():
         set_committed_value(device, name, value)
+
+
+@lru_cache(maxsize=8)
+def _touch_sql(dialect: Dialect, columns: tuple[str, ...]) -> str:
+    """``UPDATE device SET <columns> = ... WHERE id = ...``."""
+    quote = dialect.identifier_preparer.quote
+    mark = driver.marks(dialect, 1)
+    sets = ", ".join(f"{quote(name)} = {mark}" for name in columns)
+    return f"UPDATE {quote(_DEVICE_TABLE.name)} SET {sets} WHERE {quote('id')} = {mark}"
 
 
 def record_state(session: Session, change: DeviceStatusChange) -> None:

@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select, Table, func, union_all
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
 from server.models.rollups import (
@@ -27,6 +26,7 @@ from server.models.rollups import (
     RatingTallyDay,
     RatingTallyMonth,
 )
+from server.repo import driver
 
 TallyKey = tuple[str, date, int, int, int]  # dimension, day (or month's first day), department, key, shard
 Counts = list[int]  # one count per level, indexed by level (0 = not rated)
@@ -54,28 +54,31 @@ def bump_tallies(
     Rows go in sorted key order, the day table before the month table: concurrent transactions take
     their row locks in one global order and cannot deadlock on PostgreSQL.
     """
-    dialect = session.get_bind().dialect.name
+    dialect = session.get_bind().dialect
     for table, keys, deltas in (
         (DAY_TABLE, (*KEY_COLUMNS_DAY, "shard"), day_deltas),
         (MONTH_TABLE, (*KEY_COLUMNS_MONTH, "shard"), month_deltas),
     ):
+        columns = (*keys, *LEVEL_COLUMNS)
+        processors = driver.bind_processors(table, columns, dialect)
         rows = [
-            {**dict(zip(keys, key, strict=True)), **dict(zip(LEVEL_COLUMNS, counts, strict=True))}
-            for key, counts in sorted(deltas.items())
-            if any(counts)
+            driver.bound((*key, *counts), processors) for key, counts in sorted(deltas.items()) if any(counts)
         ]
-        if rows:
-            # One cached statement, many parameter sets: never a multi-row VALUES compiled per batch.
-            session.execute(_upsert(dialect, table), rows)
+        # Plain SQL through the driver, one statement and many parameter rows: this runs for every
+        # ingested batch, inside SQLite's write lock.
+        driver.execute_many(session, _upsert_sql(dialect, table, columns), rows)
 
 
 @lru_cache(maxsize=8)
-def _upsert(dialect: str, table: Table) -> Insert:
-    """``INSERT .. ON CONFLICT (key) DO UPDATE SET n = n + excluded.n`` for every level column."""
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return stmt.on_conflict_do_update(
-        index_elements=[c.name for c in table.primary_key.columns],
-        set_={c: table.c[c] + stmt.excluded[c] for c in LEVEL_COLUMNS},
+def _upsert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    """``INSERT .. ON CONFLICT (key) DO UPDATE SET n = table.n + excluded.n`` for every level column."""
+    quote = dialect.identifier_preparer.quote
+    name = quote(table.name)
+    keys = ", ".join(quote(c.name) for c in table.primary_key.columns)
+    sets = ", ".join(f"{quote(c)} = {name}.{quote(c)} + excluded.{quote(c)}" for c in LEVEL_COLUMNS)
+    return (
+        f"INSERT INTO {name} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({driver.marks(dialect, len(columns))}) ON CONFLICT ({keys}) DO UPDATE SET {sets}"
     )
 
 

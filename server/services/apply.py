@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Dialect
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from common.events import (
     BAD_LEVELS,
@@ -20,7 +21,7 @@ from common.events import (
 )
 from server.models import Device, DeviceStatusChange, MisuseSignal, Punch, Rating
 from server.repo import devices as device_repo
-from server.repo import registry
+from server.repo import driver, registry
 from server.repo import rollups as rollup_repo
 from server.repo.bulk import PreparedRows, insert_prepared, prepare_rows
 from server.repo.rollups import Counts, TallyKey
@@ -198,18 +199,25 @@ class _NewRating:
     level: int | None
 
 
-_RATING_IDS = select(col(Rating.event_id), col(Rating.id))
-
-
 def _with_ids(session: Session, rows: list[dict[str, Any]], event_ids: set[str]) -> list[_NewRating]:
-    """The rows of ``event_ids`` with the ids the database gave them (one read, no ORM objects)."""
-    stmt = _RATING_IDS.where(col(Rating.event_id).in_(event_ids))
-    ids = {event_id: rating_id for event_id, rating_id in session.connection().execute(stmt)}
+    """The rows of ``event_ids`` with the ids the database gave them (one plain read)."""
+    found = driver.fetch(session, _ids_sql(session.get_bind().dialect, len(event_ids)), list(event_ids))
+    ids = {event_id: rating_id for event_id, rating_id in found}
     return [
         _NewRating(ids[r["event_id"]], r["window_id"], r["department_id"], r["officer_id"], r["level"])
         for r in rows
         if r["event_id"] in event_ids
     ]
+
+
+@lru_cache(maxsize=128)
+def _ids_sql(dialect: Dialect, count: int) -> str:
+    """``SELECT event_id, id FROM rating WHERE event_id IN (...)`` for ``count`` event ids."""
+    quote = dialect.identifier_preparer.quote
+    return (
+        f"SELECT {quote('event_id')}, {quote('id')} FROM {quote(RATING_TABLE.name)} "
+        f"WHERE {quote('event_id')} IN ({driver.marks(dialect, count)})"
+    )
 
 
 def _apply_punches(ctx: ApplyContext, pairs: list[Pair]) -> None:

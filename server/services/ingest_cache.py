@@ -32,6 +32,8 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Session, col
 
 from server.models import Officer, ServiceItem, Window
+from server.repo import driver
+from server.repo.driver import marks
 from server.services.snapshot import Snapshot
 
 LINKS_TTL_S = 5.0
@@ -103,11 +105,10 @@ def confirm(session: Session, window: WindowLink, officers: dict[str, int], item
     key (plain SQL, cached per dialect and sizes: as cheap as a look-up can be while SQLite's write
     lock is held).
     """
-    conn = session.connection()
-    sql = _confirm_sql(conn.dialect, len(officers), len(items))
+    sql = _confirm_sql(session.get_bind().dialect, len(officers), len(items))
     found: dict[int, dict[Any, Any]] = {0: {}, 1: {}, 2: {}}
-    for part, key, number, department_id, name in conn.exec_driver_sql(
-        sql, (window.id, *officers.values(), *items.values())
+    for part, key, number, department_id, name in driver.fetch(
+        session, sql, (window.id, *officers.values(), *items.values())
     ):
         found[part][key] = (number, department_id) if part == 0 else name
     if found[0] != {window.id: (window.number, window.department_id)}:
@@ -119,11 +120,7 @@ def confirm(session: Session, window: WindowLink, officers: dict[str, int], item
 def _confirm_sql(dialect: Dialect, officers: int, items: int) -> str:
     """The window, officers and items ``confirm`` checks, as ``(part, id, number, department, name)``."""
     quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-
-    def marks(count: int) -> str:
-        return ", ".join(mark for _ in range(count))
-
+    mark = marks(dialect, 1)
     key = quote("id")
     parts = [
         f"SELECT 0, {key}, {quote('number')}, {quote('department_id')}, NULL "
@@ -132,11 +129,11 @@ def _confirm_sql(dialect: Dialect, officers: int, items: int) -> str:
     if officers:
         parts.append(
             f"SELECT 1, {key}, NULL, NULL, {quote('staff_no')} FROM {quote('officer')} "
-            f"WHERE {key} IN ({marks(officers)})"
+            f"WHERE {key} IN ({marks(dialect, officers)})"
         )
     if items:
         parts.append(
             f"SELECT 2, {key}, NULL, NULL, {quote('code')} FROM {quote('service_item')} "
-            f"WHERE {key} IN ({marks(items)})"
+            f"WHERE {key} IN ({marks(dialect, items)})"
         )
     return " UNION ALL ".join(parts)
