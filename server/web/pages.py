@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from server.web import (
     appointments_page,
+    assessment_page,
     attendance_page,
     attendance_requests,
     audit_pages,
@@ -39,6 +40,7 @@ for _module in (
     officer_page,
     attendance_page,
     attendance_requests,
+    assessment_page,
     followups_page,
     complaints_page,
     cases_page,

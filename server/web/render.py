@@ -27,6 +27,7 @@ READER_NAV = [
     ("overview", "/web/", "大厅概况"),
     ("ratings", "/web/ratings", "评价统计"),
     ("attendance", "/web/attendance", "考勤"),
+    ("assessment", "/web/assessment", "月度考核"),
     ("followups", "/web/followups", "差评整改"),
     ("complaints", "/web/complaints", "投诉"),
     ("cases", "/web/cases", "办件预警"),

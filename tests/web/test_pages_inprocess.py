@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -23,6 +24,8 @@ PAGES = [
     "/web/attendance",
     "/web/attendance?view=weekly",
     "/web/attendance?view=monthly",
+    "/web/assessment",
+    f"/web/assessment?month={dt.date.today():%Y-%m}",
     "/web/followups",
     "/web/complaints",
     "/web/cases",
