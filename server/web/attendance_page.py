@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
+from datetime import date as date_type
 from enum import StrEnum
-from typing import Any
+from typing import Any, Unpack
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
 from server.api.deps import SessionDep, SettingsDep
+from server.models.attendance_rules import LeaveType
 from server.services.attendance import AttendanceError
 from server.services.attendance.evaluate import Scope, evaluate_range
 from server.services.attendance.export import DEPARTMENT_COLUMNS, OFFICER_COLUMNS
@@ -28,9 +31,9 @@ from server.services.attendance.unstaffed import unstaffed_windows
 from server.settings import ServerSettings
 from server.timeutil import utcnow
 from server.web import attendance_requests
-from server.web.deps import PageError, Reader
+from server.web.deps import PageError, Reader, Viewer
 from server.web.period import local_today
-from server.web.render import local_text, render
+from server.web.render import FormState, local_text, render_form
 from server.web.tables import ExportFormat, Link, Table, export
 
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -176,31 +179,62 @@ def attendance_page(
     done: str = "",
 ) -> Response:
     """The daily, weekly or monthly attendance report of the viewer's scope, and pending requests."""
-    today = local_today(ZoneInfo(settings.timezone))
-    iso = today.isocalendar()
-    chosen: dict[str, Any] = {
-        "date": date or today.isoformat(),
-        "week": week or f"{iso.year}-W{iso.week:02d}",
-        "month": month or today.strftime("%Y-%m"),
-    }
+    chosen = Chosen(view, date, week, month)
+    if format is not None:
+        return export(report_tables(session, settings, viewer, chosen), format, f"attendance-{view.value}")
+    return page(request, session, settings, viewer, chosen, flash=attendance_requests.DONE.get(done, ""))
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The report asked for; a missing day, week or month is the current one."""
+
+    view: View = View.DAILY
+    date: str | None = None
+    week: str | None = None
+    month: str | None = None
+
+    def filled(self, today: date_type) -> dict[str, Any]:
+        """The day, week and month the form shows."""
+        iso = today.isocalendar()
+        return {
+            "date": self.date or today.isoformat(),
+            "week": self.week or f"{iso.year}-W{iso.week:02d}",
+            "month": self.month or today.strftime("%Y-%m"),
+        }
+
+
+def report_tables(session: Session, settings: ServerSettings, viewer: Viewer, chosen: Chosen) -> list[Table]:
+    """The tables of the chosen report, in the viewer's scope."""
+    filled = chosen.filled(local_today(ZoneInfo(settings.timezone)))
     try:
-        if view is View.DAILY:
-            tables = daily_tables(session, settings, parse_day(chosen["date"]), viewer.scope)
-        elif view is View.WEEKLY:
-            tables = [weekly_table(session, settings, chosen["week"], viewer.scope)]
-        else:
-            tables = monthly_tables(session, settings, chosen["month"], viewer.scope)
+        if chosen.view is View.DAILY:
+            return daily_tables(session, settings, parse_day(filled["date"]), viewer.scope)
+        if chosen.view is View.WEEKLY:
+            return [weekly_table(session, settings, filled["week"], viewer.scope)]
+        return monthly_tables(session, settings, filled["month"], viewer.scope)
     except AttendanceError as err:
         raise PageError(422, f"查询条件不正确：{err}") from err
-    if format is not None:
-        return export(tables, format, f"attendance-{view.value}")
+
+
+def page(
+    request: Request,
+    session: Session,
+    settings: ServerSettings,
+    viewer: Viewer,
+    chosen: Chosen,
+    **form: Unpack[FormState],
+) -> Response:
+    """The attendance page: the report, the pending requests, and the forms to enter new ones."""
+    tz = ZoneInfo(settings.timezone)
     context = viewer.context(
         title="考勤",
         active="attendance",
-        tables=tables,
-        view=view.value,
-        chosen=chosen,
-        pending=attendance_requests.pending(session, viewer, ZoneInfo(settings.timezone)),
-        flash=attendance_requests.DONE.get(done, ""),
+        tables=report_tables(session, settings, viewer, chosen),
+        view=chosen.view.value,
+        chosen=chosen.filled(local_today(tz)),
+        pending=attendance_requests.pending(session, viewer, tz),
+        officers=attendance_requests.officers_in_scope(session, viewer),
+        leave_types=[t.value for t in LeaveType],
     )
-    return render(request, "attendance.html", context)
+    return render_form(request, "attendance.html", context, **form)

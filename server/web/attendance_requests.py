@@ -28,6 +28,8 @@ DONE = {
     "leave_rejected": "已驳回请假",
     "makeup_approved": "已批准补签，补签记录已计入考勤",
     "makeup_rejected": "已驳回补签",
+    "leave_recorded": "请假已登记，待审批",
+    "makeup_requested": "补签申请已提交，待审批",
 }
 
 
@@ -57,6 +59,15 @@ def pending(session: Session, viewer: Viewer, tz: ZoneInfo) -> dict[str, list[di
         for makeup, officer in repo.makeup_requests(session, status, viewer.scope, MAX_PENDING)
     ]
     return {"leaves": leaves, "makeups": makeups}
+
+
+def officers_in_scope(session: Session, viewer: Viewer) -> list[dict[str, str]]:
+    """Active officers the viewer may enter leave or make-up punches for, as form choices."""
+    return [
+        {"staff_no": o.staff_no, "label": f"{o.name}（{o.staff_no}）"}
+        for o in registry.all_officers(session)
+        if o.active and viewer.scope in (None, o.department_id)
+    ]
 
 
 def _decide(session: Session, viewer: Viewer, kind: str, request_id: int, approve: bool) -> str:

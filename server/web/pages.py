@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from server.web import (
     appointments_page,
     assessment_page,
+    attendance_forms,
     attendance_page,
     attendance_requests,
     audit_pages,
@@ -40,6 +41,7 @@ for _module in (
     officer_page,
     attendance_page,
     attendance_requests,
+    attendance_forms,
     assessment_page,
     followups_page,
     complaints_page,

@@ -110,6 +110,9 @@ def test_every_page_renders_the_day(context: Any, served: tuple[RunningHall, Day
     shot(page, "attendance")
     assert "需通报" in visit(page, "/web/attendance?view=weekly") or "考勤周报" in page.inner_text("body")
     assert "考勤月报（部门）" in visit(page, "/web/attendance?view=monthly")
+    text = visit(page, f"/web/assessment?month={day.past_day:%Y-%m}")
+    assert "王芳（GA001）" in text and "考核规则" in text and "未达到的考核项" in text
+    shot(page, "assessment")
     assert "差评整改列表" in visit(page, "/web/followups")
     shot(page, "followups")
     assert "投诉列表" in visit(page, "/web/complaints")
@@ -198,6 +201,31 @@ def test_login_rate_limit(context: Any) -> None:
     page = login(context, "intruder", "guess")
     assert "登录失败次数过多" in page.inner_text("#error")
     shot(page, "login-limited")
+
+
+def test_supervisor_enters_a_leave_and_approves_it(context: Any, served: tuple[RunningHall, Day]) -> None:
+    _, day = served
+    page = login(context, "supervisor", SUPERVISOR_PASSWORD)
+    visit(page, "/web/attendance")
+    page.select_option("#leave-officer", "GA002")
+    page.select_option("#leave-type", "病假")
+    page.fill("#leave-start", f"{day.past_day}T13:00")
+    page.fill("#leave-end", f"{day.past_day}T12:00")
+    page.fill("#leave-reason", "发热就医")
+    page.click("#form-leave button")
+    page.wait_for_selector("#error")
+    assert "请假结束时间必须晚于开始时间" in page.inner_text("#error")
+    # Nothing typed is lost: mend the end time only.
+    assert page.input_value("#leave-reason") == "发热就医" and page.input_value("#leave-officer") == "GA002"
+    page.fill("#leave-end", f"{day.past_day}T17:00")
+    page.click("#form-leave button")
+    page.wait_for_selector("text=请假已登记，待审批")
+    row = page.locator("#pending-leave tr", has_text="发热就医")
+    assert "病假" in row.inner_text()
+    shot(page, "attendance-leave")
+    row.locator("form[id$=-approve] button").click()
+    page.wait_for_selector("text=已批准请假")
+    assert "发热就医" not in page.inner_text("#pending-leave")
 
 
 def test_admin_enters_the_next_years_holidays(context: Any) -> None:
