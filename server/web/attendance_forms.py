@@ -74,8 +74,14 @@ def enter_leave(
 ) -> Response:
     """Record a leave, pending a supervisor's approval (admins and supervisors)."""
     check_csrf(viewer, csrf_token)
-    draft = {"form": "leave", "staff_no": staff_no, "leave_type": leave_type, "start": start, "end": end}
-    draft["reason"] = reason
+    draft = {
+        "form": "leave",
+        "staff_no": staff_no,
+        "leave_type": leave_type,
+        "start": start,
+        "end": end,
+        "reason": reason,
+    }
     try:
         officer = _officer(staff_no)
         if leave_type not in {t.value for t in LeaveType}:
