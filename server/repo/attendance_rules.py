@@ -127,9 +127,9 @@ def leave_requests(
 
 
 def makeup_requests(
-    session: Session, status: str | None, department_id: int | None, limit: int
+    session: Session, status: str | None, department_id: int | None, limit: int, officer_id: int | None = None
 ) -> list[tuple[MakeupRequest, Officer]]:
-    """Make-up punch requests with their officers, newest first."""
+    """Make-up punch requests with their officers (of one officer, when given), newest first."""
     stmt = (
         select(MakeupRequest, Officer)
         .join(Officer, col(Officer.id) == MakeupRequest.officer_id)
@@ -140,6 +140,8 @@ def makeup_requests(
         stmt = stmt.where(MakeupRequest.status == status)
     if department_id is not None:
         stmt = stmt.where(Officer.department_id == department_id)
+    if officer_id is not None:
+        stmt = stmt.where(MakeupRequest.officer_id == officer_id)
     return [(r, o) for r, o in session.exec(stmt)]
 
 

@@ -24,6 +24,7 @@ from server.web.render import FormState
 
 router = APIRouter(prefix="/web", include_in_schema=False)
 
+MAX_WINDOW = 9999
 Text = Annotated[str, Form(max_length=500)]
 Short = Annotated[str, Form(max_length=40)]
 
@@ -38,6 +39,15 @@ def parse_local(text: str, name: str) -> datetime:
         return datetime.fromisoformat(text.strip())
     except ValueError as err:
         raise FormInputError(f"{name}格式不正确，应为 年-月-日 时:分（如 2026-11-23 09:05）：{text}") from err
+
+
+def parse_window(text: str) -> int | None:
+    """A window number typed in a form; None when left empty (the officer's A-post)."""
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_WINDOW:
+        raise FormInputError(f"窗口号应为 1 至 {MAX_WINDOW} 的数字：{text}")
+    return int(text)
 
 
 def _officer(staff_no: str) -> str:
@@ -113,11 +123,7 @@ def ask_makeup(
     try:
         officer = _officer(staff_no)
         at = parse_local(punch_at, "补签时间")
-        number = None
-        if window.strip():
-            if not window.strip().isdigit() or not 1 <= int(window) <= 9999:
-                raise FormInputError(f"窗口号应为 1 至 9999 的数字：{window}")
-            number = int(window)
+        number = parse_window(window)
         tz = ZoneInfo(settings.timezone)
         requests.request_makeup(session, viewer.user, officer, at, reason, number, tz)
     except (FormInputError, HallError) as err:

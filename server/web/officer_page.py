@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Unpack
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from common.events import LEVEL_NAMES
 from server.api.deps import SessionDep, SettingsDep
 from server.api.routes.cases import get_context
+from server.errors import HallError
 from server.models import Officer
+from server.models.attendance_rules import RequestStatus
+from server.repo import attendance_rules as attendance_repo
 from server.repo import cases as case_repo
 from server.repo import followups as followup_repo
 from server.repo import registry
 from server.services import cases as case_svc
+from server.services.attendance import requests
 from server.services.attendance.evaluate import Scope, evaluate_range
 from server.services.attendance.schedule import parse_month, working_day_rule
 from server.services.ratings import GroupBy, rating_counts, summary_rows
 from server.settings import ServerSettings
 from server.timeutil import utcnow
+from server.web import attendance_requests
+from server.web.attendance_forms import FormInputError, parse_local, parse_window
 from server.web.attendance_page import MARK_NAMES, marks_text
-from server.web.deps import PageError, ViewerDep, officer_in_view
+from server.web.deps import PageError, Viewer, ViewerDep, check_csrf, officer_in_view
 from server.web.followups_page import followup_rows
 from server.web.period import day_range, local_today
 from server.web.ratings_page import level_chart
-from server.web.render import rate_with_count, render
+from server.web.render import FormState, local_text, rate_with_count, render_form
 from server.web.tables import ExportFormat, Table, export
 
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -41,6 +48,12 @@ CASE_COLUMNS = [
     ("warning", "预警"),
 ]
 WARNING_NAMES = {"red": "已超期", "yellow": "即将到期"}
+REQUEST_STATUS_NAMES = {
+    RequestStatus.PENDING.value: "待审批",
+    RequestStatus.APPROVED.value: "已批准",
+    RequestStatus.REJECTED.value: "已驳回",
+}
+MAX_MAKEUPS_SHOWN = 50
 
 
 def rating_table(
@@ -128,23 +141,76 @@ def officer_page(
     to: str | None = None,
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
     format: ExportFormat | None = None,
+    done: str = "",
 ) -> Response:
     """One officer's ratings, attendance, cases and follow-ups."""
     officer = officer_in_view(session, viewer, staff_no)
-    month = month or local_today(ZoneInfo(settings.timezone)).strftime("%Y-%m")
-    ratings, levels, not_rated = rating_table(session, officer, settings, from_, to)
+    if format is not None:
+        tables = profile_tables(session, settings, officer, Period(from_, to, month))[0]
+        return export(tables, format, f"officer-{officer.staff_no}")
+    flash = attendance_requests.DONE.get(done, "")
+    return profile(request, session, settings, viewer, officer, Period(from_, to, month), flash=flash)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The range of the ratings table and the month of the attendance table (None: the defaults)."""
+
+    from_: str | None = None
+    to: str | None = None
+    month: str | None = None
+
+
+def profile_tables(
+    session: Session, settings: ServerSettings, officer: Officer, period: Period
+) -> tuple[list[Table], dict[str, int], int]:
+    """The profile's tables, and the rating levels and not-rated count its chart draws."""
+    tz = ZoneInfo(settings.timezone)
+    today = local_today(tz)
+    month = period.month or today.strftime("%Y-%m")
+    ratings, levels, not_rated = rating_table(session, officer, settings, period.from_, period.to)
     followups = followup_repo.list_followups(
         session, status=None, overdue_on=None, department_id=None, officer_id=officer.id, limit=200
     )
-    today = local_today(ZoneInfo(settings.timezone))
     tables = [
         ratings,
         attendance_table(session, officer, settings, month),
+        makeup_table(session, officer, tz),
         case_table(session, officer, settings),
-        followup_rows(session, list(followups), today, "差评整改", ZoneInfo(settings.timezone)),
+        followup_rows(session, list(followups), today, "差评整改", tz),
     ]
-    if format is not None:
-        return export(tables, format, f"officer-{officer.staff_no}")
+    return tables, levels, not_rated
+
+
+def makeup_table(session: Session, officer: Officer, tz: ZoneInfo) -> Table:
+    """The officer's make-up punch requests, newest first, with where each stands."""
+    rows = [
+        {
+            "at": local_text(makeup.punch_at, tz),
+            "reason": makeup.reason,
+            "asked": local_text(makeup.created_at, tz),
+            "status": REQUEST_STATUS_NAMES.get(makeup.status, makeup.status),
+            "_class": "bad" if makeup.status == RequestStatus.REJECTED.value else "",
+        }
+        for makeup, _ in attendance_repo.makeup_requests(
+            session, None, officer.department_id, MAX_MAKEUPS_SHOWN, officer.id
+        )
+    ]
+    columns = [("at", "补签时间"), ("reason", "原因"), ("asked", "申请时间"), ("status", "状态")]
+    return Table("补签申请", columns, rows, empty="没有补签申请")
+
+
+def profile(
+    request: Request,
+    session: Session,
+    settings: ServerSettings,
+    viewer: Viewer,
+    officer: Officer,
+    period: Period,
+    **form: Unpack[FormState],
+) -> Response:
+    """The profile page; its own officer also gets the form to ask for a make-up punch."""
+    tables, levels, not_rated = profile_tables(session, settings, officer, period)
     department = next(
         (d.name for d in registry.all_departments(session) if d.id == officer.department_id), ""
     )
@@ -162,12 +228,44 @@ def officer_page(
         ("窗口", "、".join(posts) or "—"),
         ("监督电话", officer.supervision_phone),
     ]
+    own = viewer.user.officer_id == officer.id
     context = viewer.context(
         title=f"工作人员：{officer.name}（{officer.staff_no}）",
-        active="profile" if viewer.user.officer_id == officer.id else "",
+        active="profile" if own else "",
         tables=tables,
         facts=facts,
         chart=level_chart(levels, not_rated),
         marks=MARK_NAMES,
+        own=own,
+        staff_no=officer.staff_no,
     )
-    return render(request, "officer.html", context)
+    return render_form(request, "officer.html", context, **form)
+
+
+@router.post("/officers/{staff_no}/makeup", response_model=None)
+def ask_own_makeup(
+    staff_no: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: ViewerDep,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    punch_at: Annotated[str, Form(max_length=40)] = "",
+    window: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """An officer asks for their own make-up punch (补签), pending a supervisor's approval."""
+    check_csrf(viewer, csrf_token)
+    officer = officer_in_view(session, viewer, staff_no)
+    if viewer.user.officer_id != officer.id:
+        raise PageError(403, "只能为本人申请补签；为他人申请请在考勤页面办理")
+    draft = {"punch_at": punch_at, "window": window, "reason": reason}
+    try:
+        at = parse_local(punch_at, "补签时间")
+        tz = ZoneInfo(settings.timezone)
+        requests.request_makeup(session, viewer.user, officer.staff_no, at, reason, parse_window(window), tz)
+    except (FormInputError, HallError) as err:
+        session.rollback()
+        state: FormState = {"error": str(err), "draft": draft, "status_code": 422}
+        return profile(request, session, settings, viewer, officer, Period(), **state)
+    return RedirectResponse(f"/web/officers/{officer.staff_no}?done=makeup_requested", status_code=303)

@@ -148,3 +148,32 @@ def test_department_head_asks_for_own_department_and_officers_are_turned_away(ha
     assert web_login(hall.client, OFFICER_USER, OFFICER_PASSWORD).status_code == 303
     r = _post(hall, "/web/attendance/makeup", {**MAKEUP, "csrf_token": token})
     assert r.status_code == 403 and count(hall.engine, MakeupRequest) == 1
+
+
+def test_officer_asks_for_an_own_make_up_punch_on_the_profile_page(hall: Hall) -> None:
+    add_officer_user(hall.engine)
+    assert web_login(hall.client, OFFICER_USER, OFFICER_PASSWORD).status_code == 303
+    page = hall.client.get("/web/me")  # redirected to GA001's profile
+    assert page.status_code == 200 and 'id="form-makeup"' in page.text and "没有补签申请" in page.text
+    token = csrf_of(page.text)
+    form = {"punch_at": f"{YESTERDAY}T17:05", "window": "", "reason": "下班忘记打卡", "csrf_token": token}
+    r = _post(hall, "/web/officers/GA001/makeup", {**form, "punch_at": "昨天"})
+    assert r.status_code == 422 and "补签时间格式不正确" in r.text
+    assert _value(r.text, "makeup-reason") == "下班忘记打卡" and _value(r.text, "makeup-at") == "昨天"
+    assert _post(hall, "/web/officers/GA002/makeup", form).status_code == 403  # not hers
+    r = _post(hall, "/web/officers/GA001/makeup", form)
+    assert r.status_code == 303 and r.headers["location"] == "/web/officers/GA001?done=makeup_requested"
+    page = hall.client.get(r.headers["location"]).text
+    assert "补签申请已提交，待审批" in page and "下班忘记打卡" in page and "待审批" in page
+
+    hall.client.cookies.clear()
+    token = _login(hall, "supervisor", SUPERVISOR_PASSWORD)
+    profile = hall.client.get("/web/officers/GA001").text
+    assert "下班忘记打卡" in profile and 'id="form-makeup"' not in profile  # someone else's profile
+    r = _post(hall, "/web/officers/GA001/makeup", {**form, "csrf_token": token})
+    assert r.status_code == 403 and "只能为本人申请补签" in r.text
+    with Session(hall.engine) as s:
+        (makeup,) = s.exec(select(MakeupRequest)).all()
+    r = _post(hall, f"/web/attendance/makeup/{makeup.id}/approve", {"csrf_token": token})
+    assert r.status_code == 303
+    assert "已批准" in hall.client.get("/web/officers/GA001").text
