@@ -1,8 +1,7 @@
 """Dialect-aware bulk inserts that skip rows whose unique key already exists.
 
-SQLite: one ``executemany`` of a positional ``INSERT ... ON CONFLICT (key) DO NOTHING``; the rows it
-inserted are known from its count or, when some were skipped, from their rowids (the write lock is held
-throughout). PostgreSQL: one ``INSERT ... SELECT FROM unnest(<one
+SQLite: the keys already stored are looked up, then one ``executemany`` of a positional INSERT inserts
+the rest (the write lock is held throughout). PostgreSQL: one ``INSERT ... SELECT FROM unnest(<one
 array per column>) ON CONFLICT DO NOTHING RETURNING``. A short statement whatever the batch size:
 psycopg parses (and caches) a statement's text once, where a multi-row VALUES list of a hundred rows
 was parsed again on every execution and cost more than the insert itself.
@@ -131,29 +130,15 @@ def insert_prepared(
 def _sqlite_insert_new(
     session: Session, prepared: PreparedRows, conflict_columns: Sequence[str], returning: str
 ) -> set[Any]:
-    """SQLite: one ``executemany`` of ``INSERT ... ON CONFLICT (key) DO NOTHING``; which rows went in.
+    """SQLite: look up the keys that exist, then one plain ``executemany`` of the new rows.
 
-    Every SQLite transaction here begins IMMEDIATE (``server.db``), so no other writer runs between
-    the statements below. Usually every row is new, and the count of rows inserted says so at once.
-    Otherwise the new rows are those after the table's last rowid before the insert (SQLite gives a
-    new row the largest rowid plus one while that is far from its limit); tables without a rowid, or
-    near that limit, look the stored keys up first instead.
+    Every SQLite transaction here begins IMMEDIATE (``server.db``), so the write lock is held from
+    the look-up to the insert and no other writer can slip a conflicting row in between; a plain
+    INSERT (not OR IGNORE) makes any such surprise fail loudly instead of miscounting.
     """
     if len(conflict_columns) != 1:
         raise ValueError("the SQLite bulk path supports one conflict column")
-    key, table = conflict_columns[0], prepared.table
-    assert prepared.sql is not None
-    last = driver.fetch(session, _last_rowid_sql(table))[0][0] if _has_rowid(table) else None
-    if last is None or last >= _ROWID_ORDERED_BELOW:
-        return _insert_after_lookup(session, prepared, key, returning)
-    count = driver.execute_many(session, _skipping_sql(prepared.sql, table, key), prepared.params)
-    if count == len(prepared.rows):
-        return {row[returning] for row in prepared.rows}
-    return {row[0] for row in driver.fetch(session, _after_rowid_sql(table, returning), (last,))}
-
-
-def _insert_after_lookup(session: Session, prepared: PreparedRows, key: str, returning: str) -> set[Any]:
-    """Look up the keys already stored, then insert the rest with a plain INSERT (fails on a surprise)."""
+    key = conflict_columns[0]
     existing = _existing_keys(session, prepared.table, key, [row[key] for row in prepared.rows])
     fresh: list[tuple[Any, ...]] = []
     inserted: set[Any] = set()
@@ -162,35 +147,10 @@ def _insert_after_lookup(session: Session, prepared: PreparedRows, key: str, ret
             existing.add(row[key])
             fresh.append(values)
             inserted.add(row[returning])
-    assert prepared.sql is not None
-    driver.execute_many(session, prepared.sql, fresh)
+    if fresh:
+        assert prepared.sql is not None
+        driver.execute_many(session, prepared.sql, fresh)
     return inserted
-
-
-# Below this rowid SQLite numbers new rows in order (largest plus one); at 2**63 - 1 it picks at random.
-_ROWID_ORDERED_BELOW = 2**62
-
-
-def _has_rowid(table: Table) -> bool:
-    return bool(table.dialect_options["sqlite"].get("with_rowid", True))
-
-
-@lru_cache(maxsize=64)
-def _last_rowid_sql(table: Table) -> str:
-    """``SELECT max(rowid) FROM table`` (0 for an empty table): one step down the rowid tree."""
-    return f"SELECT coalesce(max(rowid), 0) FROM {_SQLITE.identifier_preparer.quote(table.name)}"
-
-
-@lru_cache(maxsize=64)
-def _after_rowid_sql(table: Table, column: str) -> str:
-    quote = _SQLITE.identifier_preparer.quote
-    return f"SELECT {quote(column)} FROM {quote(table.name)} WHERE rowid > ?"
-
-
-@lru_cache(maxsize=64)
-def _skipping_sql(insert: str, table: Table, key: str) -> str:
-    """The positional INSERT, skipping a row whose ``key`` is stored (only that conflict)."""
-    return f"{insert} ON CONFLICT ({_SQLITE.identifier_preparer.quote(key)}) DO NOTHING"
 
 
 def _existing_keys(session: Session, table: Table, key: str, values: list[Any]) -> set[Any]:

@@ -75,11 +75,10 @@ def execute(session: Session, sql: str, params: Sequence[Any] = ()) -> int:
         return int(cursor.rowcount)
 
 
-def execute_many(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-    """Run one statement once per parameter row (the driver's ``executemany``); the rows it changed."""
+def execute_many(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run one statement once per parameter row (the driver's ``executemany``)."""
     if not rows:
-        return 0
+        return
     conn = session.connection()
     with _cursor(conn, sql, rows, True) as cursor:
         cursor.executemany(sql, rows)
-        return int(cursor.rowcount)

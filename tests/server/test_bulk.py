@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Table, text
+from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
 from server.db import session_scope
 from server.models import EdgeEventRecord
-from server.repo import bulk
 from server.repo.bulk import insert_ignore
 from tests.server.conftest import Hall
 
@@ -88,32 +87,6 @@ def test_inserted_is_the_batch_minus_what_existed(hall: Hall, before: list[int],
         first = batch.index(k)
         expected = -1 if k in before else first
         assert stored[f"{prefix}{k}"].window_number == expected, (n, k)
-
-
-def test_sqlite_near_the_rowid_limit_looks_the_stored_keys_up(
-    hall: Hall, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Past 2**62 SQLite may number new rows at random: which rows went in is then looked up first."""
-    if hall.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's rowid rule")
-    looked_up: list[str] = []
-    real_lookup = bulk._insert_after_lookup
-
-    def _watched(session: Any, prepared: Any, key: str, returning: str) -> set[Any]:
-        looked_up.append(key)
-        return real_lookup(session, prepared, key, returning)
-
-    monkeypatch.setattr(bulk, "_insert_after_lookup", _watched)
-    with session_scope(hall.engine) as s:
-        assert insert_ignore(s, TABLE, [_row("r-1", 1)], ["id"], "id") == {"r-1"}
-        s.exec(text("UPDATE edge_event SET rowid = :high WHERE id = 'r-1'"), params={"high": 2**62})
-    assert looked_up == []  # the usual path
-    with session_scope(hall.engine) as s:
-        rows = [_row("r-1", 9), _row("r-2", 2), _row("r-2", 7), _row("r-3", 3)]
-        assert insert_ignore(s, TABLE, rows, ["id"], "id") == {"r-2", "r-3"}
-    assert looked_up == ["id"]
-    stored = _stored(hall, {"r-1", "r-2", "r-3"})
-    assert [stored[k].window_number for k in ("r-1", "r-2", "r-3")] == [1, 2, 3]
 
 
 def test_postgresql_arrays_keep_the_json_types_rule_for_none() -> None:
