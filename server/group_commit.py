@@ -12,6 +12,12 @@ next group (the oldest waiting one). A job that raises is rolled back to its sav
 gets the error; the group's other jobs are not touched. When the commit itself fails, every job of
 the group gets that error, as each would have had it alone.
 
+While a group is being written, the process's requests that are about to check and build a batch
+wait for it to end, up to ``YIELD_TO_WRITER_S`` (``yield_to_writer``). Threads of one process share the
+GIL: each statement the writer sends lets another thread take it for up to the interpreter's switch
+interval, and meanwhile the writer holds SQLite's lock, which the other processes wait for. A batch
+built a little later loses nothing; the lock is held for less time.
+
 On PostgreSQL, where transactions write side by side, each job runs in its own transaction in the
 calling thread.
 """
@@ -30,6 +36,8 @@ from server.db import session_scope
 
 T = TypeVar("T")
 
+# The longest a request waits for its process's write to end before it builds its batch anyway.
+YIELD_TO_WRITER_S = 0.05
 # Jobs in one transaction at most. The requests of a process that may hold a database turn at once
 # (``ServerSettings.db_requests_per_process``) are fewer, so in practice every waiting job goes in.
 MAX_GROUP = 64
@@ -53,6 +61,8 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._pending: list[_Turn[Any]] = []
         self._busy = False
+        self._idle = threading.Event()  # set while no group is being written
+        self._idle.set()
         self.groups = 0  # transactions committed or tried, for tests and measurements
         self.jobs = 0
 
@@ -87,7 +97,18 @@ class GroupCommit:
             if following is not None:
                 following.woken.set()  # not finished: it leads the next group
 
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no group is being written, at most ``timeout_s``; False when still writing."""
+        return self._idle.wait(timeout_s)
+
     def _write(self, group: list[_Turn[Any]]) -> None:
+        self._idle.clear()
+        try:
+            self._write_group(group)
+        finally:
+            self._idle.set()
+
+    def _write_group(self, group: list[_Turn[Any]]) -> None:
         self.groups += 1
         self.jobs += len(group)
         try:
@@ -123,6 +144,12 @@ def group_commit(engine: Engine) -> GroupCommit:
 
 
 _MAKING = threading.Lock()
+
+
+def yield_to_writer(engine: Engine) -> None:
+    """On SQLite, let a write of this process finish (briefly) before CPU-heavy work that needs no lock."""
+    if engine.dialect.name == "sqlite":
+        group_commit(engine).wait_idle(YIELD_TO_WRITER_S)
 
 
 def run_write(engine: Engine, job: Callable[[Session], T]) -> T:

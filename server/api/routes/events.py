@@ -15,7 +15,7 @@ from common.events import MAX_BATCH_EVENTS, BatchResult
 from server.api.deps import Credentials, SettingsDep, authenticate_device, get_engine, in_db_turn
 from server.api.responses import UNPROCESSABLE
 from server.db import read_only_engine
-from server.group_commit import run_write
+from server.group_commit import run_write, yield_to_writer
 from server.services.followups import FollowupPolicy
 from server.services.ingest import batch_result, plan_batch, write_batch
 from server.settings import ServerSettings
@@ -98,6 +98,8 @@ def _ingest(engine: Engine, authorization: str, body: bytes, settings: ServerSet
         reader.commit()
         if len(body) > max_body_bytes:
             raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body larger than {max_body_bytes} bytes")
+        # Checking and building a batch is pure Python: leave the GIL to this process's writer first.
+        yield_to_writer(engine)
         events, sent_at = _parse_batch(body)
         planned = plan_batch(reader, device, events, received_at, sent_at, policy)
     # On SQLite, batches that arrive while another is being written are written together, in one
