@@ -57,9 +57,11 @@ def test_command_loop_long_polls_carries_out_once_and_backs_off(
     assert first.url.params["wait_s"] == str(commands.COMMAND_WAIT_S)
     assert first.extensions["timeout"]["read"] >= commands.COMMAND_WAIT_S + 5
     # Asked again at once after carrying the request out; after the repeat, the error and an empty
-    # answer that came at once (a server that does not wait), only after the pause.
+    # answer that came at once (a server that does not wait), only after the pause. The pause after an
+    # empty answer runs from the poll's start, a moment before this transport saw the request: allow
+    # for that moment.
     gaps = [later[0] - earlier[0] for earlier, later in itertools.pairwise(asked)]
-    assert gaps[0] < 0.5 and min(gaps[1:]) >= 1.0
+    assert gaps[0] < 0.5 and min(gaps[1:]) >= 1.0 - 0.05
     outcomes = [
         EnrollmentPayload.model_validate(p.body["payload"])
         for p in agent.outbox.pending(100)
