@@ -5,11 +5,17 @@ request watches ``OPEN_COMMANDS``: the agents with open requests, one ``SELECT D
 and database every ``OPEN_COMMANDS_TTL_S`` however many agents wait (``server.services.snapshot``).
 The process that creates a request forgets the snapshot, so its own waiting agents see it at once;
 other processes see it within the TTL.
+
+A request handed out (SENT) whose outcome has not come within ``SENT_EXPIRES_AFTER`` is marked failed
+(``EXPIRED_MESSAGE``) the next time the agent asks for commands or a new enrolment is requested for its
+reader: an agent that stopped in the middle would otherwise be handed it again and again, and the
+reader would refuse every new enrolment. An outcome that arrives after all is still recorded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, delete, select
 
@@ -24,6 +30,24 @@ from server.timeutil import utcnow
 
 OPEN = (EnrollmentStatus.PENDING.value, EnrollmentStatus.SENT.value)
 OPEN_COMMANDS_TTL_S = 1.0
+# Two presses take a minute at most on the agent; its outbox may hold the outcome a while longer.
+SENT_EXPIRES_AFTER = timedelta(minutes=10)
+EXPIRED_MESSAGE = "超时：窗口终端未回报录入结果，请重新发起录入"
+
+
+def expire_abandoned(session: Session, device_id: str, now: datetime) -> int:
+    """Mark failed this reader's requests handed out longer than ``SENT_EXPIRES_AFTER`` ago."""
+    stale = session.exec(
+        select(EnrollmentRequest).where(
+            EnrollmentRequest.device_id == device_id,
+            EnrollmentRequest.status == EnrollmentStatus.SENT.value,
+            col(EnrollmentRequest.updated_at) < now - SENT_EXPIRES_AFTER,
+        )
+    ).all()
+    for row in stale:
+        row.status, row.message, row.updated_at = EnrollmentStatus.FAILED.value, EXPIRED_MESSAGE, now
+        session.add(row)
+    return len(stale)
 
 
 def request_enrollment(
@@ -36,6 +60,8 @@ def request_enrollment(
     officer = registry.officer_by_staff_no(session, staff_no)
     if officer is None or officer.id is None:
         raise NotFoundError(f"no officer {staff_no!r}")
+    now = utcnow()
+    expire_abandoned(session, device_id, now)
     busy = session.exec(
         select(EnrollmentRequest).where(
             EnrollmentRequest.device_id == device_id, col(EnrollmentRequest.status).in_(OPEN)
@@ -43,7 +69,6 @@ def request_enrollment(
     ).first()
     if busy is not None:
         raise ConflictError(f"reader {device_id} already has enrolment request {busy.id} in progress")
-    now = utcnow()
     request = EnrollmentRequest(
         device_id=device_id, officer_id=officer.id, requested_by=requested_by, created_at=now, updated_at=now
     )
@@ -77,11 +102,19 @@ OPEN_COMMANDS: Snapshot[frozenset[str]] = Snapshot(devices_with_open_commands, O
 
 
 def take_commands(session: Session, device: Device) -> list[EnrollmentRequest]:
-    """Open requests for this agent; handing them out marks them sent (a resend repeats them)."""
+    """Open requests for this agent; handing them out marks them sent (a resend repeats them).
+
+    A request sent too long ago without an outcome is marked failed instead (``expire_abandoned``).
+    A repeat keeps its first hand-out time, so an agent that keeps skipping it cannot keep it alive.
+    """
+    now = utcnow()
+    if expire_abandoned(session, device.device_id, now):
+        session.flush()
     rows = open_commands(session, device)
     for row in rows:
-        row.status, row.updated_at = EnrollmentStatus.SENT.value, utcnow()
-        session.add(row)
+        if row.status != EnrollmentStatus.SENT.value:
+            row.status, row.updated_at = EnrollmentStatus.SENT.value, now
+            session.add(row)
     return list(rows)
 
 
@@ -90,7 +123,8 @@ def apply_result(session: Session, device: Device, payload: EnrollmentPayload) -
     request = session.get(EnrollmentRequest, payload.request_id)
     if request is None or request.device_id != device.device_id:
         return f"no enrolment request {payload.request_id} for {device.device_id}"
-    if request.status in (EnrollmentStatus.DONE.value, EnrollmentStatus.FAILED.value):
+    expired = request.status == EnrollmentStatus.FAILED.value and request.message == EXPIRED_MESSAGE
+    if request.status in (EnrollmentStatus.DONE.value, EnrollmentStatus.FAILED.value) and not expired:
         return f"enrolment request {payload.request_id} is already {request.status}"
     request.updated_at = utcnow()
     if payload.page is None:
