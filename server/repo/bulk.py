@@ -16,14 +16,12 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Table
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
 from server.repo import driver
 
 _NOTHING = object()
-_SQLITE = sqlite.dialect()
 
 # SQLite allows 32,766 host parameters per statement (3.32+); stay well below for the key look-up.
 _SQLITE_IN_CHUNK = 5_000
@@ -155,19 +153,13 @@ def _sqlite_insert_new(
 
 def _existing_keys(session: Session, table: Table, key: str, values: list[Any]) -> set[Any]:
     """The ``key`` values (text or integer columns) among ``values`` that are already stored."""
+    dialect = session.get_bind().dialect
     found: set[Any] = set()
     for start in range(0, len(values), _SQLITE_IN_CHUNK):
         chunk = values[start : start + _SQLITE_IN_CHUNK]
-        found.update(row[0] for row in driver.fetch(session, _keys_sql(table, key, len(chunk)), chunk))
+        sql = driver.select_in(dialect, table.name, (key,), key, len(chunk))
+        found.update(row[0] for row in driver.fetch(session, sql, chunk))
     return found
-
-
-@lru_cache(maxsize=256)
-def _keys_sql(table: Table, key: str, count: int) -> str:
-    """SQLite: ``SELECT key FROM table WHERE key IN (?, ...)`` for ``count`` values."""
-    quote = _SQLITE.identifier_preparer.quote
-    where = f"{quote(key)} IN ({driver.marks(_SQLITE, count)})"
-    return f"SELECT {quote(key)} FROM {quote(table.name)} WHERE {where}"
 
 
 @lru_cache(maxsize=64)

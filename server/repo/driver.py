@@ -29,6 +29,14 @@ def marks(dialect: Dialect, count: int) -> str:
     return ", ".join(mark for _ in range(count))
 
 
+@lru_cache(maxsize=256)
+def select_in(dialect: Dialect, table: str, columns: tuple[str, ...], key: str, count: int) -> str:
+    """``SELECT <columns> FROM <table> WHERE <key> IN (<count placeholders>)``, quoted for ``dialect``."""
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    return f"SELECT {names} FROM {quote(table)} WHERE {quote(key)} IN ({marks(dialect, count)})"
+
+
 Processor = Callable[[Any], Any] | None
 
 

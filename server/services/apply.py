@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -201,23 +200,14 @@ class _NewRating:
 
 def _with_ids(session: Session, rows: list[dict[str, Any]], event_ids: set[str]) -> list[_NewRating]:
     """The rows of ``event_ids`` with the ids the database gave them (one plain read)."""
-    found = driver.fetch(session, _ids_sql(session.get_bind().dialect, len(event_ids)), list(event_ids))
-    ids = {event_id: rating_id for event_id, rating_id in found}
+    dialect = session.get_bind().dialect
+    sql = driver.select_in(dialect, RATING_TABLE.name, ("event_id", "id"), "event_id", len(event_ids))
+    ids = {event_id: rating_id for event_id, rating_id in driver.fetch(session, sql, list(event_ids))}
     return [
         _NewRating(ids[r["event_id"]], r["window_id"], r["department_id"], r["officer_id"], r["level"])
         for r in rows
         if r["event_id"] in event_ids
     ]
-
-
-@lru_cache(maxsize=128)
-def _ids_sql(dialect: Dialect, count: int) -> str:
-    """``SELECT event_id, id FROM rating WHERE event_id IN (...)`` for ``count`` event ids."""
-    quote = dialect.identifier_preparer.quote
-    return (
-        f"SELECT {quote('event_id')}, {quote('id')} FROM {quote(RATING_TABLE.name)} "
-        f"WHERE {quote('event_id')} IN ({driver.marks(dialect, count)})"
-    )
 
 
 def _apply_punches(ctx: ApplyContext, pairs: list[Pair]) -> None:

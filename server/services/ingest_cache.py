@@ -33,7 +33,6 @@ from sqlmodel import Session, col
 
 from server.models import Officer, ServiceItem, Window
 from server.repo import driver
-from server.repo.driver import marks
 from server.services.snapshot import Snapshot
 
 LINKS_TTL_S = 5.0
@@ -120,7 +119,7 @@ def confirm(session: Session, window: WindowLink, officers: dict[str, int], item
 def _confirm_sql(dialect: Dialect, officers: int, items: int) -> str:
     """The window, officers and items ``confirm`` checks, as ``(part, id, number, department, name)``."""
     quote = dialect.identifier_preparer.quote
-    mark = marks(dialect, 1)
+    mark = driver.marks(dialect, 1)
     key = quote("id")
     parts = [
         f"SELECT 0, {key}, {quote('number')}, {quote('department_id')}, NULL "
@@ -129,11 +128,11 @@ def _confirm_sql(dialect: Dialect, officers: int, items: int) -> str:
     if officers:
         parts.append(
             f"SELECT 1, {key}, NULL, NULL, {quote('staff_no')} FROM {quote('officer')} "
-            f"WHERE {key} IN ({marks(dialect, officers)})"
+            f"WHERE {key} IN ({driver.marks(dialect, officers)})"
         )
     if items:
         parts.append(
             f"SELECT 2, {key}, NULL, NULL, {quote('code')} FROM {quote('service_item')} "
-            f"WHERE {key} IN ({marks(dialect, items)})"
+            f"WHERE {key} IN ({driver.marks(dialect, items)})"
         )
     return " UNION ALL ".join(parts)

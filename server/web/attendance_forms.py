@@ -13,13 +13,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 
 from server.api.deps import SessionDep, SettingsDep
-from server.errors import ForbiddenError, HallError, NotFoundError
+from server.errors import HallError
 from server.models.attendance_rules import LeaveType
 from server.services.attendance import requests
+from server.settings import ServerSettings
 from server.web.attendance_page import Chosen, page
-from server.web.deps import Reader, Supervisor, Viewer, check_csrf
+from server.web.deps import Reader, Supervisor, Viewer, check_csrf, refused_status
 from server.web.render import FormState
 
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -58,13 +60,13 @@ def _officer(staff_no: str) -> str:
 
 def _refused(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    session: Session,
+    settings: ServerSettings,
     viewer: Viewer,
     draft: dict[str, str],
     error: Exception,
 ) -> Response:
-    status = 403 if isinstance(error, ForbiddenError) else 404 if isinstance(error, NotFoundError) else 422
+    status = refused_status(error) if isinstance(error, HallError) else 422
     state: FormState = {"error": str(error), "draft": draft, "status_code": status}
     return page(request, session, settings, viewer, Chosen(), **state)
 

@@ -10,12 +10,12 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from server.api.deps import DB_INT_MAX, DEMO_SECRET, SessionDep, SettingsDep
-from server.errors import ConflictError, ForbiddenError, HallError, NotFoundError
+from server.errors import ConflictError, HallError
 from server.repo import registry
 from server.services import audit
 from server.services import followups as svc
 from server.settings import ServerSettings
-from server.web.deps import PageError, Reader, Viewer, check_csrf, client_address
+from server.web.deps import PageError, Reader, Viewer, check_csrf, client_address, refused_status
 from server.web.period import local_today
 from server.web.render import FormState, local_text, render_form
 from server.web.tables import ExportFormat, Table, export
@@ -154,7 +154,7 @@ def record(
         complaint = svc.record_complaint(session, data, viewer.user, secret, policy)
     except HallError as err:
         session.rollback()
-        code = 403 if isinstance(err, ForbiddenError) else 404 if isinstance(err, NotFoundError) else 422
+        code = refused_status(err)
         return _page(request, session, settings, viewer, error=str(err), draft=draft, status_code=code)
     details = {"channel": channel, "window": data.window_number, "staff_no": data.staff_no}
     details |= {"department": data.department_code, "contact_given": bool(data.contact_phone)}

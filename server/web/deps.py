@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from server.api.deps import SessionDep, SettingsDep, department_scope, end_lookup
+from server.errors import ForbiddenError, HallError, NotFoundError
 from server.models import Officer, User
 from server.models.users import Role
 from server.repo import registry
@@ -18,6 +19,13 @@ from server.web.security import SESSION_COOKIE, load_session, tokens_match
 
 HALL_WIDE = (Role.ADMIN, Role.SUPERVISOR)
 READERS = (Role.ADMIN, Role.SUPERVISOR, Role.DEPARTMENT_HEAD)
+
+
+def refused_status(err: HallError, otherwise: int = 422) -> int:
+    """The status a page answers a refused step with: 403 not allowed, 404 not found, else ``otherwise``."""
+    if isinstance(err, ForbiddenError):
+        return 403
+    return 404 if isinstance(err, NotFoundError) else otherwise
 
 
 class PageError(Exception):

@@ -19,7 +19,7 @@ from server.models.users import Role
 from server.repo import registry
 from server.services import audit
 from server.services import followups as svc
-from server.web.deps import PageError, ViewerDep, check_csrf, client_address
+from server.web.deps import PageError, ViewerDep, check_csrf, client_address, refused_status
 from server.web.period import local_today
 from server.web.render import FormState, local_text, render, render_form
 from server.web.tables import ExportFormat, Link, Table, export
@@ -232,7 +232,7 @@ def followup_action(
         done = _apply(session, settings, viewer, followup_id, action, form)
     except HallError as err:
         session.rollback()
-        code = 403 if isinstance(err, ForbiddenError) else 404 if isinstance(err, NotFoundError) else 409
+        code = refused_status(err, otherwise=409)
         return _detail(
             request,
             session,
