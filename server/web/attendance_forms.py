@@ -66,8 +66,7 @@ def _refused(
     draft: dict[str, str],
     error: Exception,
 ) -> Response:
-    status = refused_status(error) if isinstance(error, HallError) else 422
-    state: FormState = {"error": str(error), "draft": draft, "status_code": status}
+    state: FormState = {"error": str(error), "draft": draft, "status_code": refused_status(error)}
     return page(request, session, settings, viewer, Chosen(), **state)
 
 

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from server.api.deps import SessionDep, SettingsDep, department_scope, end_lookup
-from server.errors import ForbiddenError, HallError, NotFoundError
+from server.errors import ForbiddenError, NotFoundError
 from server.models import Officer, User
 from server.models.users import Role
 from server.repo import registry
@@ -21,7 +21,7 @@ HALL_WIDE = (Role.ADMIN, Role.SUPERVISOR)
 READERS = (Role.ADMIN, Role.SUPERVISOR, Role.DEPARTMENT_HEAD)
 
 
-def refused_status(err: HallError, otherwise: int = 422) -> int:
+def refused_status(err: Exception, otherwise: int = 422) -> int:
     """The status a page answers a refused step with: 403 not allowed, 404 not found, else ``otherwise``."""
     if isinstance(err, ForbiddenError):
         return 403

@@ -30,7 +30,7 @@ from server.timeutil import utcnow
 from server.web import attendance_requests
 from server.web.attendance_forms import FormInputError, parse_local, parse_window
 from server.web.attendance_page import MARK_NAMES, marks_text
-from server.web.deps import PageError, Viewer, ViewerDep, check_csrf, officer_in_view
+from server.web.deps import PageError, Viewer, ViewerDep, check_csrf, officer_in_view, refused_status
 from server.web.followups_page import followup_rows
 from server.web.period import day_range, local_today
 from server.web.ratings_page import level_chart
@@ -266,6 +266,6 @@ def ask_own_makeup(
         requests.request_makeup(session, viewer.user, officer.staff_no, at, reason, parse_window(window), tz)
     except (FormInputError, HallError) as err:
         session.rollback()
-        state: FormState = {"error": str(err), "draft": draft, "status_code": 422}
+        state: FormState = {"error": str(err), "draft": draft, "status_code": refused_status(err)}
         return profile(request, session, settings, viewer, officer, Period(), **state)
     return RedirectResponse(f"/web/officers/{officer.staff_no}?done=makeup_requested", status_code=303)

@@ -161,6 +161,8 @@ def test_officer_asks_for_an_own_make_up_punch_on_the_profile_page(hall: Hall) -
     assert r.status_code == 422 and "补签时间格式不正确" in r.text
     assert _value(r.text, "makeup-reason") == "下班忘记打卡" and _value(r.text, "makeup-at") == "昨天"
     assert _post(hall, "/web/officers/GA002/makeup", form).status_code == 403  # not hers
+    r = _post(hall, "/web/officers/GA001/makeup", {**form, "window": "99"})  # as the attendance form
+    assert r.status_code == 404 and "没有 99 号窗口" in r.text and _value(r.text, "makeup-window") == "99"
     r = _post(hall, "/web/officers/GA001/makeup", form)
     assert r.status_code == 303 and r.headers["location"] == "/web/officers/GA001?done=makeup_requested"
     page = hall.client.get(r.headers["location"]).text
