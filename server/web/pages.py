@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -72,9 +74,43 @@ async def _page_error(request: Request, exc: Exception) -> Response:
     return templates.TemplateResponse(request, "error.html", context, status_code=exc.status_code)
 
 
+def _refusal(error: dict[str, object]) -> str:
+    """One declared limit a page's form field or query parameter broke, in words."""
+    loc = error.get("loc")
+    field = str(loc[-1]) if isinstance(loc, (list, tuple)) and loc else "?"
+    ctx = error.get("ctx")
+    limits = ctx if isinstance(ctx, dict) else {}
+    kind = str(error.get("type", ""))
+    if kind == "string_too_long":
+        return f"{field} 最多 {limits.get('max_length')} 个字符"
+    if kind == "string_too_short":
+        return f"{field} 至少 {limits.get('min_length')} 个字符"
+    if kind == "missing":
+        return f"缺少 {field}"
+    if kind in ("int_parsing", "int_type"):
+        return f"{field} 应为整数"
+    if kind in ("enum", "literal_error"):
+        return f"{field} 的取值无效"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return f"{field} 超出允许的范围"
+    return f"{field} 不符合要求"
+
+
+async def _invalid_input(request: Request, exc: Exception) -> Response:
+    """A page's request refused by its declared limits gets the error page; the API keeps its JSON."""
+    if not isinstance(exc, RequestValidationError):  # registered for that error only
+        raise exc
+    if not request.url.path.startswith("/web/"):
+        return await request_validation_exception_handler(request, exc)
+    reasons = "；".join(_refusal(e) for e in exc.errors()[:5])
+    message = f"提交的内容不符合要求（{reasons}），请返回上一页修改后重试。"
+    return await _page_error(request, PageError(422, message))
+
+
 def install(app: FastAPI) -> None:
-    """Static files, templates, the log-in limiter and the page error handler of one application."""
+    """Static files, templates, the log-in limiter and the pages' error handlers of one application."""
     app.mount("/web/static", StaticFiles(directory=STATIC_DIR), name="web-static")
     app.state.web_templates = make_templates(app.state.settings)
     app.state.web_login_limiter = LoginLimiter()
     app.add_exception_handler(PageError, _page_error)
+    app.add_exception_handler(RequestValidationError, _invalid_input)

@@ -179,3 +179,15 @@ def test_officer_asks_for_an_own_make_up_punch_on_the_profile_page(hall: Hall) -
     r = _post(hall, f"/web/attendance/makeup/{makeup.id}/approve", {"csrf_token": token})
     assert r.status_code == 303
     assert "已批准" in hall.client.get("/web/officers/GA001").text
+
+
+def test_a_field_past_its_limit_gets_the_error_page_and_the_api_keeps_json(hall: Hall) -> None:
+    token = _login(hall, "supervisor", SUPERVISOR_PASSWORD)
+    r = _post(hall, "/web/attendance/leave", {**LEAVE, "reason": "长" * 501, "csrf_token": token})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "reason 最多 500 个字符" in r.text and "返回上一页" in r.text
+    assert count(hall.engine, LeaveRequest) == 0
+    r = hall.client.get("/web/audit", params={"format": "pdf"})  # a query parameter too
+    assert r.status_code == 422 and "format 的取值无效" in r.text
+    r = hall.client.post("/api/v1/tickets", json={"item_code": 7}, headers={"Authorization": "Bearer x:y"})
+    assert r.headers["content-type"] == "application/json"  # the API answers in JSON, as before
