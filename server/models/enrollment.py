@@ -15,6 +15,7 @@ class EnrollmentStatus(StrEnum):
     SENT = "sent"  # the agent has it and asks the officer to press twice
     DONE = "done"
     FAILED = "failed"
+    EXPIRED = "expired"  # handed out, but no outcome came in time; a late outcome is still recorded
 
 
 class EnrollmentRequest(SQLModel, table=True):

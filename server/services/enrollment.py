@@ -6,8 +6,8 @@ and database every ``OPEN_COMMANDS_TTL_S`` however many agents wait (``server.se
 The process that creates a request forgets the snapshot, so its own waiting agents see it at once;
 other processes see it within the TTL.
 
-A request handed out (SENT) whose outcome has not come within ``SENT_EXPIRES_AFTER`` is marked failed
-(``EXPIRED_MESSAGE``) the next time the agent asks for commands or a new enrolment is requested for its
+A request handed out (SENT) whose outcome has not come within ``SENT_EXPIRES_AFTER`` is marked expired
+(with ``EXPIRED_MESSAGE``) the next time the agent asks for commands or a new enrolment is requested for its
 reader: an agent that stopped in the middle would otherwise be handed it again and again, and the
 reader would refuse every new enrolment. An outcome that arrives after all is still recorded.
 """
@@ -36,7 +36,7 @@ EXPIRED_MESSAGE = "超时：窗口终端未回报录入结果，请重新发起�
 
 
 def expire_abandoned(session: Session, device_id: str, now: datetime) -> int:
-    """Mark failed this reader's requests handed out longer than ``SENT_EXPIRES_AFTER`` ago."""
+    """Mark expired this reader's requests handed out longer than ``SENT_EXPIRES_AFTER`` ago."""
     stale = session.exec(
         select(EnrollmentRequest).where(
             EnrollmentRequest.device_id == device_id,
@@ -45,7 +45,7 @@ def expire_abandoned(session: Session, device_id: str, now: datetime) -> int:
         )
     ).all()
     for row in stale:
-        row.status, row.message, row.updated_at = EnrollmentStatus.FAILED.value, EXPIRED_MESSAGE, now
+        row.status, row.message, row.updated_at = EnrollmentStatus.EXPIRED.value, EXPIRED_MESSAGE, now
         session.add(row)
     return len(stale)
 
@@ -104,7 +104,7 @@ OPEN_COMMANDS: Snapshot[frozenset[str]] = Snapshot(devices_with_open_commands, O
 def take_commands(session: Session, device: Device) -> list[EnrollmentRequest]:
     """Open requests for this agent; handing them out marks them sent (a resend repeats them).
 
-    A request sent too long ago without an outcome is marked failed instead (``expire_abandoned``).
+    A request sent too long ago without an outcome is marked expired instead (``expire_abandoned``).
     A repeat keeps its first hand-out time, so an agent that keeps skipping it cannot keep it alive.
     """
     now = utcnow()
@@ -123,8 +123,7 @@ def apply_result(session: Session, device: Device, payload: EnrollmentPayload) -
     request = session.get(EnrollmentRequest, payload.request_id)
     if request is None or request.device_id != device.device_id:
         return f"no enrolment request {payload.request_id} for {device.device_id}"
-    expired = request.status == EnrollmentStatus.FAILED.value and request.message == EXPIRED_MESSAGE
-    if request.status in (EnrollmentStatus.DONE.value, EnrollmentStatus.FAILED.value) and not expired:
+    if request.status in (EnrollmentStatus.DONE.value, EnrollmentStatus.FAILED.value):
         return f"enrolment request {payload.request_id} is already {request.status}"
     request.updated_at = utcnow()
     if payload.page is None:

@@ -24,7 +24,13 @@ from server.web.tables import ExportFormat, Table, export
 
 router = APIRouter(prefix="/web", include_in_schema=False)
 
-ENROLL_NAMES = {"pending": "待下发", "sent": "已下发，等待按指纹", "done": "已完成", "failed": "失败"}
+ENROLL_NAMES = {
+    "pending": "待下发",
+    "sent": "已下发，等待按指纹",
+    "done": "已完成",
+    "failed": "失败",
+    "expired": "超时未回报",
+}
 
 
 def _visible_devices(session: Session, viewer: Viewer) -> list[Any]:

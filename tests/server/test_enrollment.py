@@ -109,7 +109,7 @@ def test_a_request_without_outcome_expires_and_frees_the_reader(hall: Hall) -> N
     _age_sent_requests(hall, SENT_EXPIRES_AFTER.total_seconds() / 60 + 1)
     assert hall.client.get("/api/v1/edge/commands", headers=agent).json() == {"enrollments": []}
     listed = hall.client.get("/api/v1/enrollments", headers=sup).json()["enrollments"]
-    assert (listed[0]["id"], listed[0]["status"]) == (request_id, "failed")
+    assert (listed[0]["id"], listed[0]["status"]) == (request_id, "expired")
     assert "未回报" in listed[0]["message"]
     # The reader takes a new enrolment again.
     again = hall.client.post("/api/v1/enrollments", json={**body, "staff_no": "SJ004"}, headers=sup)
