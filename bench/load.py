@@ -58,7 +58,7 @@ def run(dbs: Databases, work_dir: Path, quick: bool) -> BenchResult:
             result.metrics[f"{backend}_generator_loop_lag_p99_ms"] = lag
         for op, figures in report["operations"].items():
             result.metrics[f"{backend}_{op}_per_s"] = figures["per_s"]
-            for q in ("p50", "p95", "p99", "max"):
+            for q in ("p50", "p95", "p99", "max", "steady_p50", "steady_p95", "steady_p99"):
                 if figures[f"{q}_ms"] is not None:
                     result.metrics[f"{backend}_{op}_{q}_ms"] = figures[f"{q}_ms"]
             result.checks[f"{backend}_{op}_count"] = figures["count"]

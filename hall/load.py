@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hall.demo import DEMO_HALL
-from hall.loadgen import Pace, Share, Tally, percentile, report, run_share
+from hall.loadgen import Pace, Share, Tally, p99_by_minute, percentile, report, run_share, settle_s
 from hall.processes import ProcessGroup, wait_http
 from server.db import make_engine, session_scope
 from server.migrate import upgrade
@@ -106,6 +106,8 @@ def drive(parts: list[Share]) -> dict[str, Any]:
         "requests_per_s": round(sum(op["count"] for op in operations.values()) / duration_s, 1),
         "errors": sum(op["errors"] for op in operations.values()),
         "generator_loop_lag_ms": {"p99": percentile(lag, 0.99), "max": lag[-1] if lag else None},
+        "steady_after_s": settle_s(duration_s),
+        "p99_ms_by_minute": p99_by_minute(total),
         "operations": operations,
     }
 

@@ -8,7 +8,10 @@ issues tickets as citizens arrive (a Poisson stream sized to what the windows se
 printed, and refreshes its item list every 30 s.
 
 Latencies are the server's answer times: a long poll's is counted from the end of the wait it asked
-for (how late its empty answer came), so its deliberate wait never inflates the percentiles.
+for (how late its empty answer came), so its deliberate wait never inflates the percentiles. Each is
+kept with the second of the run it was taken in: the report gives, besides the whole run's
+percentiles, those after the first minute (``settle_s``: every window starts at once, which a hall
+whose agents boot over minutes never sees) and the p99 of each minute.
 
 A share of the actors runs in one process on one event loop with one aiohttp pool (one process per
 about a hundred windows keeps the generator far from saturating its core). This module does not
@@ -37,6 +40,7 @@ REQUEST_TIMEOUT_S = 30.0
 LONG_POLL_MARGIN_S = 10.0  # a long poll's timeout is its wait plus this (counter_agent.commands)
 COMMAND_RETRY_S = 3.0  # counter_agent.commands.COMMAND_RETRY_S
 LAG_TICK_S = 0.1
+SETTLE_S = 60.0  # the start of a run, left out of the steady-state figures (at most a third of it)
 
 
 @dataclass(frozen=True)
@@ -84,14 +88,22 @@ EXPECTED: dict[str, frozenset[int]] = {
 
 @dataclass
 class Tally:
-    """One process's record: latencies and failures per operation, and its event loop's lag."""
+    """One process's record: latencies (with when they were taken) and failures per operation, and its
+    event loop's lag."""
 
     latency_ms: dict[str, list[float]] = field(default_factory=dict)
+    at_s: dict[str, list[float]] = field(default_factory=dict)  # seconds into the run, per latency
     errors: dict[str, dict[str, int]] = field(default_factory=dict)
     loop_lag_ms: list[float] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
     def ok(self, op: str, ms: float) -> None:
         self.latency_ms.setdefault(op, []).append(ms)
+        self.at_s.setdefault(op, []).append(time.monotonic() - self.started)
+
+    def timed(self, op: str) -> list[tuple[float, float]]:
+        """(latency in ms, seconds into the run) of every answer to ``op``."""
+        return list(zip(self.latency_ms.get(op, []), self.at_s.get(op, []), strict=True))
 
     def failed(self, op: str, why: str) -> None:
         per_op = self.errors.setdefault(op, {})
@@ -101,6 +113,7 @@ class Tally:
         """Add another process's record to this one."""
         for op, values in other.latency_ms.items():
             self.latency_ms.setdefault(op, []).extend(values)
+            self.at_s.setdefault(op, []).extend(other.at_s.get(op, []))
         for op, reasons in other.errors.items():
             for why, n in reasons.items():
                 self.errors.setdefault(op, {})[why] = self.errors.get(op, {}).get(why, 0) + n
@@ -112,11 +125,19 @@ def percentile(values: list[float], p: float) -> float | None:
     return round(values[min(len(values) - 1, int(p * len(values)))], 1) if values else None
 
 
+def settle_s(duration_s: float) -> float:
+    """How much of a run's start the steady-state figures leave out."""
+    return min(SETTLE_S, duration_s / 3)
+
+
 def report(tally: Tally, duration_s: float) -> dict[str, Any]:
-    """Per operation: count, rate, errors (by cause) and p50/p95/p99/max latency."""
+    """Per operation: count, rate, errors (by cause), p50/p95/p99/max latency, and p50/p95/p99 after
+    the start (``settle_s``)."""
     out: dict[str, Any] = {}
+    settled = settle_s(duration_s)
     for op in sorted(set(tally.latency_ms) | set(tally.errors)):
         values = sorted(tally.latency_ms.get(op, []))
+        steady = sorted(ms for ms, at in tally.timed(op) if at >= settled)
         errors = tally.errors.get(op, {})
         out[op] = {
             "count": len(values) + sum(errors.values()),
@@ -127,8 +148,20 @@ def report(tally: Tally, duration_s: float) -> dict[str, Any]:
             "p95_ms": percentile(values, 0.95),
             "p99_ms": percentile(values, 0.99),
             "max_ms": round(values[-1], 1) if values else None,
+            "steady_p50_ms": percentile(steady, 0.5),
+            "steady_p95_ms": percentile(steady, 0.95),
+            "steady_p99_ms": percentile(steady, 0.99),
         }
     return out
+
+
+def p99_by_minute(tally: Tally) -> dict[str, float | None]:
+    """The p99 of every answer (all operations) in each minute of the run, keyed by the minute's start."""
+    minutes: dict[int, list[float]] = {}
+    for op in tally.latency_ms:
+        for ms, at in tally.timed(op):
+            minutes.setdefault(int(at // 60), []).append(ms)
+    return {f"{m}": percentile(sorted(v), 0.99) for m, v in sorted(minutes.items())}
 
 
 class Client:
@@ -286,7 +319,7 @@ async def _watch_lag(tally: Tally, deadline: float) -> None:
 async def drive_share(share: Share) -> Tally:
     """Run one share of the hall until its duration ends."""
     rng = random.Random(share.seed)
-    tally = Tally()
+    tally = Tally()  # its clock starts here, as the run's
     deadline = time.monotonic() + share.duration_s
     connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEPALIVE_S)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
