@@ -3,7 +3,9 @@
 The ratings are written straight into a migrated database (sqlite3 ``executemany`` or psycopg
 ``COPY``), not through the server: ten million of them through ingestion would take hours. The
 tallies that ingestion keeps current are aggregated here in Python from the same generated ratings
-and written beside them; the per-group, per-level comparison with the raw table checks they agree.
+and written beside them, spread over the shards as ingestion spreads them (``tally_shard``), so a
+summary reads as many rows as in a hall; the per-group, per-level comparison with the raw table checks
+they agree.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from server.models.rollups import (
     LEVEL_COLUMNS,
     RatingTallyDay,
     RatingTallyMonth,
+    tally_shard,
 )
 from server.services.periods import parse_bound
 
@@ -80,9 +83,9 @@ class Layout:
     department_id: list[int] = field(default_factory=list)
     officer_id: list[int] = field(default_factory=list)
     item_id: list[int] = field(default_factory=list)
-    # dimension -> post -> key code; and dimension -> key code -> (department id, key id)
+    # dimension -> post -> key code; and dimension -> key code -> (department id, key id, shard)
     code: dict[str, list[int]] = field(default_factory=dict)
-    key: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    key: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
 
     @property
     def posts(self) -> int:
@@ -134,7 +137,7 @@ def _registry(session: Session) -> Layout:
     session.add_all(officers)
     session.flush()
     layout = Layout()
-    codes: dict[str, dict[tuple[int, int], int]] = {dim: {} for dim in DIMENSION_COLUMNS}
+    codes: dict[str, dict[tuple[int, int, int], int]] = {dim: {} for dim in DIMENSION_COLUMNS}
     for n, w in enumerate(windows):
         for ab in range(2):
             for item in items[w.department_id]:
@@ -147,7 +150,7 @@ def _registry(session: Session) -> Layout:
                 for name, value in ids.items():
                     getattr(layout, name).append(value)
                 for dim, column in DIMENSION_COLUMNS.items():
-                    key = (w.department_id, ids[column])
+                    key = (w.department_id, ids[column], tally_shard(dim, ids["window_id"]))
                     layout.code.setdefault(dim, []).append(codes[dim].setdefault(key, len(codes[dim])))
     layout.key = {dim: list(keys) for dim, keys in codes.items()}
     return layout
@@ -211,8 +214,7 @@ def generate(database_url: str, layout: Layout, count: int) -> Generated:
                     code, lv = divmod(key, 6)
                     tally.setdefault(code, [0] * 6)[lv] = k
                 for code, counts in tally.items():
-                    dept, key_id = layout.key[dim][code]
-                    day_rows.append((dim, day, dept, key_id, *counts))
+                    day_rows.append((dim, day, *layout.key[dim][code], *counts))
                     total = months.setdefault((dim, day.replace(day=1), code), [0] * 6)
                     for lv, k in enumerate(counts):
                         total[lv] += k
@@ -249,7 +251,7 @@ def _writer(database_url: str) -> Iterator[_Writer]:
 
 
 def _tally_columns(grain: str) -> list[str]:
-    return [*(KEY_COLUMNS_DAY if grain == "day" else KEY_COLUMNS_MONTH), *LEVEL_COLUMNS]
+    return [*(KEY_COLUMNS_DAY if grain == "day" else KEY_COLUMNS_MONTH), "shard", *LEVEL_COLUMNS]
 
 
 def _tally_table(grain: str) -> str:
