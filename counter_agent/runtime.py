@@ -8,7 +8,6 @@ import json
 import logging
 import ssl
 import time
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -21,18 +20,20 @@ from common.events import (
     HeartbeatPayload,
     new_event,
 )
+from counter_agent.agent_state import AgentState, DeviceInfo, Notice
 from counter_agent.badge import NO_PAGE, SIM_READER, BadgeStation, badge_punch_event, mask_uid
 from counter_agent.casework import CaseDesk
 from counter_agent.commands import command_loop
 from counter_agent.devices import FingerprintStation, receipt_printer, run_keypad
 from counter_agent.effects import device_status_event, to_event
 from counter_agent.outbox import Outbox, OutboxError
-from counter_agent.queue_client import QueueClient, QueueUnavailable
+from counter_agent.queue_client import QueueClient
 from counter_agent.roster import ROSTER_KEY, Roster, load_cached
 from counter_agent.sender import Sender
 from counter_agent.session import Effect, PunchEffect, ServiceSession, SessionError, WindowState
 from counter_agent.settings import SIMULATED, AgentSettings
-from kiosk.devices.keypad.keymap import Key, KeyMap
+from counter_agent.staff_actions import StaffActions
+from kiosk.devices.keypad.keymap import KeyMap
 from kiosk.devices.keypad.reader import KeyPress
 from kiosk.devices.printer import TicketPrinter
 from kiosk.devices.supervisor import DeviceState, DeviceSupervisor
@@ -43,32 +44,7 @@ ROSTER_REFRESH_S = 60.0
 PRUNE_AFTER = timedelta(days=7)
 
 
-@dataclass
-class DeviceInfo:
-    """Latest state of one device at this window."""
-
-    kind: str
-    state: str
-    reason: str
-
-
-@dataclass
-class Notice:
-    """A message for the window display and the staff console."""
-
-    text: str = ""
-    at: float = 0.0
-
-
-@dataclass
-class AgentState:
-    """Everything the pages show, kept in one place."""
-
-    devices: dict[str, DeviceInfo] = field(default_factory=dict)
-    notice: Notice = field(default_factory=Notice)
-
-
-class Agent:
+class Agent(StaffActions):
     """One window's agent."""
 
     def __init__(self, settings: AgentSettings, device_urls: dict[str, str] | None = None) -> None:
@@ -154,17 +130,6 @@ class Agent:
             except SessionError as err:
                 self.notify(str(err))
 
-    async def _do_action(self, key: Key) -> None:
-        actions = {
-            Key.NEXT: self.call_next,
-            Key.RECALL: self.recall,
-            Key.NO_SHOW: self.no_show,
-            Key.TRANSFER: self.transfer,
-            Key.PAUSE: self.toggle_pause,
-            Key.FINISH: self.finish,
-        }
-        await actions[key]()
-
     async def on_finger(self, page: int, score: int) -> None:
         """A finger matched a page of this window's reader."""
         officer = self.roster.officer_for_page(page)
@@ -200,113 +165,6 @@ class Agent:
     async def on_unknown_finger(self) -> None:
         """A finger that is not enrolled on this reader."""
         self.notify("指纹未登记，请重新按压或联系管理员")
-
-    # -- staff actions (caller keys and console) ---------------------------
-    def _staff_no(self) -> str | None:
-        return self.session.on_duty.staff_no if self.session.on_duty else None
-
-    async def _queue(self, action: str, **extra: Any) -> None:
-        """Tell the server's queue what happened to the called ticket (best effort when offline)."""
-        service = self.session.service
-        if service is None or service.ticket_no is None:
-            return
-        try:
-            await self.queue.act(service.ticket_no, action, self._staff_no(), **extra)
-        except QueueUnavailable as err:
-            log.warning("queue %s of %s not recorded: %s", action, service.ticket_no, err)
-
-    async def call_next(self) -> None:
-        """Call the next ticket from the server's queue; offline, start a manual service (手工处理)."""
-        if self.session.state is WindowState.CALLING:
-            await self._queue("start")
-            self.session.start()
-            self.notify("开始办理")
-            return
-        if self.session.state is not WindowState.STAFFED:
-            self.session.call(None, None, time.time())  # raises the state's message
-        try:
-            ticket = await self.queue.call_next(self._staff_no())
-        except QueueUnavailable as err:
-            log.info("manual service: %s", err)
-            self.session.call(None, None, time.time())
-            self.notify("网络中断，手工处理：开始办理")
-            return
-        if ticket is None:
-            self.notify("当前无人等候")
-            return
-        self.session.call(ticket["ticket_no"], ticket.get("item_code"), time.time())
-        self.notify(f"请 {ticket['ticket_no']} 号到 {self.settings.window} 号窗口办理")
-
-    async def manual_ticket(self, ticket_no: str) -> None:
-        """A ticket taken by hand while the system was down (手工处理): serve it with its number."""
-        self.session.call(ticket_no.strip().upper() or None, None, time.time())
-        if self.session.state is WindowState.CALLING:
-            self.session.start()
-        self.notify(f"手工处理：{ticket_no} 开始办理")
-
-    async def recall(self) -> None:
-        """Announce the current ticket again."""
-        if self.session.service is None or self.session.service.ticket_no is None:
-            raise SessionError("没有可重呼的号码")
-        await self._queue("recall")
-        self.notify(f"重呼 {self.session.service.ticket_no}")
-
-    async def no_show(self) -> None:
-        """The called citizen did not come."""
-        await self._queue("no-show")
-        service = self.session.no_show()
-        self.notify(f"{service.ticket_no or ''} 过号")
-
-    async def transfer(self) -> None:
-        """Send the citizen to another window: the ticket goes back to the queue keeping its time."""
-        service = self.session.service
-        if service is not None and service.item_code:
-            await self._queue("transfer", item_code=service.item_code)
-        self.session.transfer()
-        self.notify("已转办")
-
-    async def toggle_pause(self) -> None:
-        """暂离 / 恢复."""
-        if self.session.state is WindowState.PAUSED:
-            self.session.resume()
-            self.notify("恢复服务")
-        else:
-            self.session.pause()
-            self.notify("暂停服务")
-
-    async def finish(self) -> None:
-        """End the service and arm the keypad."""
-        if self.session.state is WindowState.SERVING:
-            await self._queue("finish")
-        self.session.finish(time.time())
-        self.notify("办理结束，请对本次服务进行评价")
-
-    async def accept_case(self, item_code: str, id_number: str, name: str, on_spot: bool) -> dict[str, Any]:
-        """Accept a case for the citizen being served, link it to the service, print the receipt if due."""
-        service = self.session.service
-        if service is None or self.session.state is not WindowState.SERVING:
-            raise SessionError("请在办理过程中受理办件")
-        staff_no = self._staff_no() or service.officer.staff_no
-        case = await self.cases.accept(item_code, staff_no, id_number, name, service.ticket_no, on_spot)
-        async with self._lock:
-            if self.session.service is service:
-                self.session.set_case(case["case_no"])
-        message = f"已受理办件 {case['case_no']}"
-        if case.get("receipt"):
-            message += "；" + await self.cases.print_receipt(case["receipt"])
-        self.notify(message)
-        return {"case": case, "message": message}
-
-    async def supplement_case(self, case_no: str, missing: list[str]) -> dict[str, Any]:
-        """Request the missing materials of a case, told once and completely (一次性告知)."""
-        case = await self.cases.supplement(case_no, missing, self._staff_no())
-        self.notify(f"办件 {case_no} 已一次性告知补正材料：{'、'.join(missing)}")
-        return {"case": case}
-
-    async def staff_action(self, key: Key) -> None:
-        """A console button; raises SessionError when not possible now."""
-        async with self._lock:
-            await self._do_action(key)
 
     # -- background loops --------------------------------------------------
     async def _tick_loop(self) -> None:

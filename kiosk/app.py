@@ -11,7 +11,17 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from kiosk.devices.pcsc import PcscError
-from kiosk.flow import Back, ChooseDepartment, ChooseItem, Event, Home, Start, TakeTicket, Touch, UseCard
+from kiosk.flow_events import (
+    Back,
+    ChooseDepartment,
+    ChooseItem,
+    Event,
+    Home,
+    Start,
+    TakeTicket,
+    Touch,
+    UseCard,
+)
 from kiosk.service import UnknownChoiceError
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from kiosk.devices.pcsc import VPCD_READER, CardRead, NoCardError, PcscError, ReaderStation
 from kiosk.devices.supervisor import StateCallback
-from kiosk.flow import Citizen
+from kiosk.flow_state import Citizen
 from kiosk.settings import SIMULATED, KioskSettings
 
 DEVICE_NAME = "card_serial"

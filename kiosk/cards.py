@@ -11,7 +11,7 @@ from datetime import date
 from kiosk.devices.idcard import CardPoller, IdCardError, IdCardReader, Identity
 from kiosk.devices.idcard.errors import IdCardConnectionError
 from kiosk.devices.supervisor import DeviceSupervisor, StateCallback
-from kiosk.flow import Citizen
+from kiosk.flow_state import Citizen
 
 log = logging.getLogger(__name__)
 

@@ -7,234 +7,31 @@ an appointment: 预约取号 starts on the welcome screen with the ID card).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from typing import Any
 
-
-class Screen(StrEnum):
-    """What the touch screen shows."""
-
-    WELCOME = "welcome"
-    DEPARTMENT = "department"
-    ITEMS = "items"
-    ITEM = "item"
-    CARD = "card"
-    ISSUING = "issuing"
-    TICKET = "ticket"
-    FAILURE = "failure"
-
-
-class Failure(StrEnum):
-    """Why the failure screen is shown."""
-
-    SERVER_DOWN = "server_down"
-    REJECTED = "rejected"
-    CARD_UNREADABLE = "card_unreadable"
-    CARD_EXPIRED = "card_expired"
-    APPT_NONE = "appointment_none"
-    APPT_TOO_EARLY = "appointment_too_early"
-    APPT_TOO_LATE = "appointment_too_late"
-    APPT_BY_SERIAL = "appointment_card_serial"
-
-
-FAILURE_TEXT = {
-    Failure.SERVER_DOWN: "系统暂时无法取号，请到咨询台人工取号",
-    Failure.REJECTED: "暂时无法取号，请到咨询台咨询",
-    Failure.CARD_UNREADABLE: "身份证读取失败，请将身份证平放在读卡区后重试",
-    Failure.CARD_EXPIRED: "身份证已过期，请到咨询台人工取号",
-    Failure.APPT_NONE: "没有查到您今天的预约，请直接取号或到咨询台咨询",
-    Failure.APPT_TOO_EARLY: "还未到预约签到时间，请稍后再来签到取号",
-    Failure.APPT_TOO_LATE: "您的预约已超过签到时间，您可以直接取普通号",
-    Failure.APPT_BY_SERIAL: (
-        "本机读卡器不能读取身份证号码，无法查询预约。请点击“直接取号”取普通号，或到咨询台办理预约签到"
-    ),
-}
-CARD_FAILURES = frozenset({Failure.CARD_UNREADABLE, Failure.CARD_EXPIRED})
-
-
-@dataclass(frozen=True)
-class Citizen:
-    """What the card lane needs from an ID card; the clear fields never reach a screen or a log.
-
-    A card read by its physical serial only (a PC/SC reader, no SAM) gives no ID number, name,
-    age or validity: ``card_serial`` is then all there is.
-    """
-
-    id_number: str = field(repr=False)
-    name: str = field(repr=False)
-    masked: str
-    age: int | None  # None: unknown, so never the priority lane
-    expired: bool
-    card_serial: str = field(default="", repr=False)
-
-    @classmethod
-    def by_card_serial(cls, card_serial: str, masked: str) -> Citizen:
-        """A citizen known only by the ID card's physical serial."""
-        return cls(id_number="", name="", masked=masked, age=None, expired=False, card_serial=card_serial)
-
-    @property
-    def serial_only(self) -> bool:
-        """True when only the card's serial is known (no booking can be looked up by it)."""
-        return not self.id_number
-
-
-@dataclass(frozen=True)
-class FlowConfig:
-    """Timeouts and the priority-lane age."""
-
-    priority_age: int = 70
-    idle_timeout_s: float = 60.0
-    ticket_screen_s: float = 20.0
-    failure_screen_s: float = 30.0
-
-
-@dataclass(frozen=True)
-class Flow:
-    """The current screen and what the citizen chose so far."""
-
-    screen: Screen = Screen.WELCOME
-    department: str | None = None
-    item_code: str | None = None
-    citizen: Citizen | None = None
-    priority: bool = False
-    ticket: Mapping[str, Any] | None = None
-    failure: Failure | None = None
-    message: str = ""
-    since: float = 0.0
-    appointment: bool = False  # the 预约取号 lane: the card checks in today's booking
-
-
-# -- events -------------------------------------------------------------------
-@dataclass(frozen=True)
-class Start:
-    """开始取号 on the welcome screen."""
-
-
-@dataclass(frozen=True)
-class ChooseDepartment:
-    """A department button."""
-
-    code: str
-
-
-@dataclass(frozen=True)
-class ChooseItem:
-    """A service item button."""
-
-    code: str
-
-
-@dataclass(frozen=True)
-class TakeTicket:
-    """直接取号 (no ID card)."""
-
-
-@dataclass(frozen=True)
-class UseCard:
-    """刷身份证取号."""
-
-
-@dataclass(frozen=True)
-class Back:
-    """返回 (one screen back)."""
-
-
-@dataclass(frozen=True)
-class Home:
-    """返回首页 / 完成."""
-
-
-@dataclass(frozen=True)
-class Touch:
-    """Any touch: keeps the screen from timing out."""
-
-
-@dataclass(frozen=True)
-class CardRead:
-    """The reader read a card."""
-
-    citizen: Citizen
-
-
-@dataclass(frozen=True)
-class CardFailed:
-    """The reader saw a card it could not read; ``hint`` is the reader's Chinese hint."""
-
-    hint: str
-
-
-@dataclass(frozen=True)
-class Issued:
-    """The server issued (or reissued) the ticket."""
-
-    ticket: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class IssueFailed:
-    """The server could not be reached or refused the ticket."""
-
-    failure: Failure
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class CheckInRefused:
-    """The server found no booking to check in now; ``item_code`` is the booked item when too late."""
-
-    failure: Failure
-    message: str = ""
-    item_code: str = ""
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    """The kiosk has no service items to offer (the server was never reached)."""
-
-
-@dataclass(frozen=True)
-class Tick:
-    """The clock: drives every timeout."""
-
-
-Event = (
-    Start
-    | ChooseDepartment
-    | ChooseItem
-    | TakeTicket
-    | UseCard
-    | Back
-    | Home
-    | Touch
-    | CardRead
-    | CardFailed
-    | Issued
-    | IssueFailed
-    | CheckInRefused
-    | Unavailable
-    | Tick
+from kiosk.flow_events import (
+    Back,
+    CardFailed,
+    CardRead,
+    CheckIn,
+    CheckInRefused,
+    ChooseDepartment,
+    ChooseItem,
+    Effect,
+    Event,
+    Home,
+    Issued,
+    IssueFailed,
+    IssueTicket,
+    Start,
+    TakeTicket,
+    Tick,
+    Touch,
+    Unavailable,
+    UseCard,
 )
-
-
-@dataclass(frozen=True)
-class IssueTicket:
-    """Effect: ask the server for a ticket."""
-
-    item_code: str
-    citizen: Citizen | None
-    priority: bool
-
-
-@dataclass(frozen=True)
-class CheckIn:
-    """Effect: check in the citizen's booking for now and get its ticket."""
-
-    citizen: Citizen
-
-
-Effect = IssueTicket | CheckIn
+from kiosk.flow_state import CARD_FAILURES, FAILURE_TEXT, Citizen, Failure, Flow, FlowConfig, Screen
 
 _BACK = {
     Screen.DEPARTMENT: Screen.WELCOME,

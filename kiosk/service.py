@@ -15,7 +15,8 @@ from kiosk.cards import citizen_from
 from kiosk.devices.idcard import IdCardError, Identity
 from kiosk.devices.pcsc import CardRead as SerialCardRead
 from kiosk.devices.pcsc import PcscError
-from kiosk.flow import (
+from kiosk.flow import step
+from kiosk.flow_events import (
     CardFailed,
     CardRead,
     CheckIn,
@@ -23,18 +24,14 @@ from kiosk.flow import (
     ChooseDepartment,
     ChooseItem,
     Event,
-    Failure,
-    Flow,
-    FlowConfig,
     Issued,
     IssueFailed,
     IssueTicket,
-    Screen,
     Start,
     Tick,
     Unavailable,
-    step,
 )
+from kiosk.flow_state import Failure, Flow, FlowConfig, Screen
 from kiosk.printing import Printing
 from kiosk.server_client import (
     CatalogItem,

@@ -6,7 +6,8 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kiosk.flow import Failure, Screen, seconds_left
+from kiosk.flow import seconds_left
+from kiosk.flow_state import Failure, Screen
 from kiosk.printing import PrintStatus
 from kiosk.server_client import CatalogItem
 

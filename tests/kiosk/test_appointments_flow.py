@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from kiosk.flow import (
+from kiosk.flow import step
+from kiosk.flow_events import (
     Back,
     CardFailed,
     CardRead,
@@ -14,18 +15,15 @@ from kiosk.flow import (
     CheckInRefused,
     Effect,
     Event,
-    Failure,
-    Flow,
     Home,
     Issued,
     IssueFailed,
     IssueTicket,
-    Screen,
     TakeTicket,
     Tick,
     UseCard,
-    step,
 )
+from kiosk.flow_state import Failure, Flow, Screen
 from kiosk.server_client import ServerRejectedError
 from kiosk.service import _refusal, appointment_print
 from tests.kiosk.test_flow import ADULT, CONFIG, ELDER, EXPIRED, T0, TICKET, W

@@ -10,25 +10,22 @@ import pytest
 
 from kiosk.card_serial import citizen_from_serial, mask_card_serial, read_failure_hint, wanted_reader
 from kiosk.devices.pcsc import VPCD_READER, CardCommandError, CardRead, NoCardError
-from kiosk.flow import (
+from kiosk.flow import step
+from kiosk.flow_events import (
     Back,
     CardFailed,
     CheckIn,
-    Citizen,
     Effect,
     Event,
-    Failure,
-    Flow,
     Home,
     Issued,
     IssueTicket,
-    Screen,
     TakeTicket,
     Tick,
     UseCard,
-    step,
 )
-from kiosk.flow import CardRead as FlowCardRead
+from kiosk.flow_events import CardRead as FlowCardRead
+from kiosk.flow_state import Citizen, Failure, Flow, Screen
 from kiosk.settings import get_kiosk_settings
 from tests.kiosk.test_flow import ADULT, CONFIG, T0, TICKET, W, at
 

@@ -6,31 +6,26 @@ from dataclasses import replace
 
 import pytest
 
-from kiosk.flow import (
+from kiosk.flow import seconds_left, step
+from kiosk.flow_events import (
     Back,
     CardFailed,
     CardRead,
     ChooseDepartment,
     ChooseItem,
-    Citizen,
     Event,
-    Failure,
-    Flow,
-    FlowConfig,
     Home,
     Issued,
     IssueFailed,
     IssueTicket,
-    Screen,
     Start,
     TakeTicket,
     Tick,
     Touch,
     Unavailable,
     UseCard,
-    seconds_left,
-    step,
 )
+from kiosk.flow_state import Citizen, Failure, Flow, FlowConfig, Screen
 
 pytestmark = pytest.mark.timeout(10)
 
