@@ -17,6 +17,7 @@ from server.api.routes import (
     auth,
     badges,
     calendar,
+    case_queries,
     cases,
     devices,
     display,
@@ -54,6 +55,7 @@ ROUTERS = (
     appointments,
     display,
     cases,
+    case_queries,
     calendar,
     web_pages,
 )

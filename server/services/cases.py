@@ -1,84 +1,35 @@
-"""Cases (办件): acceptance, supplement requests (补正), closing, deadlines in working days and warnings."""
+"""Case (办件) lifecycle: acceptance, supplement requests (补正), closing and the paused clock."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, tzinfo
-from enum import StrEnum
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from server.errors import ConflictError, ForbiddenError, HallError, NotFoundError
+from server.errors import ConflictError, ForbiddenError, NotFoundError
 from server.models import Case, CaseEvent, Officer
 from server.models.cases import OPEN_STATUSES, CaseAction, CaseStatus
-from server.models.users import Role
 from server.repo import cases as repo
 from server.repo import registry
-from server.services.workdays import Pause, WorkCalendar
+from server.services.applicant_data import hash_id_number, is_valid_id_number, mask_id_number, mask_name
+from server.services.case_context import (
+    STATUS_NAMES,
+    Actor,
+    CaseContext,
+    CaseInputError,
+    CaseStateError,
+    CaseUnprocessableError,
+)
+from server.services.workdays import Pause
 from server.timeutil import to_db
 
 log = logging.getLogger(__name__)
 
 _NUMBERING_ATTEMPTS = 20  # each retry follows another request's commit, so this bounds the racers
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
-
-
-class CaseInputError(HallError):
-    """The request is incomplete (HTTP 400): an empty reason or an empty materials list."""
-
-
-class CaseUnprocessableError(HallError):
-    """The request names something unusable (HTTP 422): a bad ID number, unknown item or officer."""
-
-
-class CaseStateError(ConflictError):
-    """The case's status does not allow this step."""
-
-
-@dataclass(frozen=True)
-class CaseContext:
-    """What the case rules need from the hall's settings."""
-
-    calendar: WorkCalendar
-    tz: tzinfo
-    secret: str
-    warning_days: int
-    hall_name: str
-
-    def local_day(self, moment: datetime) -> date:
-        """The hall-local day of a moment."""
-        return to_db(moment).astimezone(self.tz).date()
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a request: a window's counter agent or a logged-in user."""
-
-    name: str
-    window_id: int | None = None  # set for a counter agent
-    role: str | None = None  # set for a user
-    department_id: int | None = None
-
-    def may_act_on(self, case: Case) -> bool:
-        """The agent of the case's window, or a supervisor."""
-        if self.window_id is not None:
-            return self.window_id == case.window_id
-        return self.role in (Role.SUPERVISOR, Role.ADMIN)
-
-    def may_read(self, case: Case) -> bool:
-        """The agent of the case's window, hall-wide readers, or the head of the case's department."""
-        if self.window_id is not None or self.role in (Role.SUPERVISOR, Role.ADMIN):
-            return self.may_act_on(case)
-        return self.role == Role.DEPARTMENT_HEAD and self.department_id == case.department_id
 
 
 @dataclass(frozen=True)
@@ -246,84 +197,6 @@ def pauses_of(history: Iterable[CaseEvent]) -> list[Pause]:
     return pauses
 
 
-def get_case(session: Session, actor: Actor, case_no: str) -> Case:
-    """A case the actor may read."""
-    case = repo.case_by_no(session, case_no)
-    if case is None:
-        raise NotFoundError(f"办件 {case_no} 不存在")
-    if not actor.may_read(case):
-        raise ForbiddenError(f"无权查看办件 {case_no}")
-    return case
-
-
-class Warning(StrEnum):
-    """Deadline warnings of open cases."""
-
-    YELLOW = "yellow"  # due within the configured working days
-    RED = "red"  # overdue
-
-
-def warning_of(case: Case, ctx: CaseContext, today: date) -> Warning | None:
-    """The warning of a case on ``today``; paused (补正) and closed cases have none."""
-    if case.status != CaseStatus.ACCEPTED:
-        return None
-    if case.due_date < today:
-        return Warning.RED
-    if case.due_date <= ctx.calendar.add_working_days(today, ctx.warning_days):
-        return Warning.YELLOW
-    return None
-
-
-def list_cases(
-    session: Session, ctx: CaseContext, query: repo.CaseQuery, warning: Warning | None, today: date
-) -> list[repo.CaseRow]:
-    """Cases matching ``query``, narrowed to one warning colour on ``today`` when asked."""
-    if warning is not None:
-        statuses = {CaseStatus.ACCEPTED.value}
-        if query.statuses is not None:
-            statuses &= query.statuses
-        yellow_to = ctx.calendar.add_working_days(today, ctx.warning_days)
-        query = replace(
-            query,
-            statuses=frozenset(statuses),
-            due_from=today if warning is Warning.YELLOW else None,
-            due_to=yellow_to if warning is Warning.YELLOW else today - timedelta(days=1),
-        )
-    return repo.find_cases(session, query)
-
-
-def warnings_report(
-    session: Session, ctx: CaseContext, today: date, department_id: int | None
-) -> dict[str, list[dict[str, Any]]]:
-    """Yellow and red cases grouped by officer (首问负责人), window and department."""
-    query = repo.CaseQuery(
-        statuses=frozenset({CaseStatus.ACCEPTED.value}),
-        department_id=department_id,
-        due_to=ctx.calendar.add_working_days(today, ctx.warning_days),
-        limit=100_000,
-    )
-    groups: dict[str, dict[str, dict[str, Any]]] = {"by_officer": {}, "by_window": {}, "by_department": {}}
-    for row in repo.find_cases(session, query):
-        colour = warning_of(row.case, ctx, today)
-        if colour is None:
-            continue
-        keys = {
-            "by_officer": (row.officer.staff_no, f"{row.officer.name}（{row.officer.staff_no}）"),
-            "by_window": (str(row.window.number), f"{row.window.number}号窗口"),
-            "by_department": (row.department.code, row.department.name),
-        }
-        for group, (key, label) in keys.items():
-            entry = groups[group].setdefault(
-                key, {"key": key, "label": label, "yellow": 0, "red": 0, "cases": []}
-            )
-            entry[colour.value] += 1
-            entry["cases"].append({"case_no": row.case.case_no, "warning": colour.value})
-    return {
-        name: sorted(entries.values(), key=lambda e: (-e["red"], -e["yellow"], e["key"]))
-        for name, entries in groups.items()
-    }
-
-
 def _case_for(session: Session, actor: Actor, case_no: str) -> Case:
     case = repo.case_by_no(session, case_no)
     if case is None:
@@ -389,37 +262,3 @@ def _id(row: Case | Officer) -> int:
     if row.id is None:
         raise LookupError("row has no id before it is flushed")
     return row.id
-
-
-STATUS_NAMES: dict[str, str] = {
-    CaseStatus.ACCEPTED: "已受理",
-    CaseStatus.SUPPLEMENT: "补正中",
-    CaseStatus.COMPLETED: "已办结",
-    CaseStatus.REFUSED: "不予受理",
-    CaseStatus.APPROVED: "准予许可",
-    CaseStatus.REJECTED: "不予批准",
-}
-
-
-def is_valid_id_number(number: str) -> bool:
-    """True for an 18-character resident ID number with the right GB 11643 check character."""
-    number = number.upper()
-    if _ID_SHAPE.fullmatch(number) is None:
-        return False
-    return _ID_CHECK[sum(int(d) * w for d, w in zip(number, _ID_WEIGHTS, strict=False)) % 11] == number[17]
-
-
-def hash_id_number(secret: str, number: str) -> str:
-    """Keyed hash (HMAC-SHA256) of an ID number: finds a person's cases without storing the number."""
-    return hmac.new(secret.encode(), number.upper().encode(), hashlib.sha256).hexdigest()
-
-
-def mask_id_number(number: str) -> str:
-    """Keep the first 3 and last 4 characters: ``110***********1234``."""
-    return number[:3] + "*" * (len(number) - 7) + number[-4:] if len(number) > 7 else "*" * len(number)
-
-
-def mask_name(name: str) -> str:
-    """Keep the surname's first character: 王芳 -> 王*."""
-    name = name.strip()
-    return name[:1] + "*" * max(1, len(name) - 1)

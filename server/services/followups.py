@@ -1,32 +1,27 @@
-"""Bad-review follow-up (差评整改): open at ingestion, verify, rectify, call back, close; appeals (申诉)."""
+"""Bad-review follow-ups (差评整改): deadline policy, opening at ingestion, who may read or act, and reads."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from common.events import BAD_LEVELS
-from server.errors import ConflictError, ForbiddenError, NotFoundError
-from server.models import Complaint, Followup, FollowupNote, Rating, User
-from server.models.followups import AppealStatus, ExclusionSource, FollowupStatus
+from server.errors import ForbiddenError, NotFoundError
+from server.models import Followup, FollowupNote, User
+from server.models.followups import AppealStatus, FollowupStatus
 from server.models.users import Role
 from server.repo import followups as repo
-from server.repo import registry
 from server.repo.bulk import insert_ignore
 from server.services.hall_calendar import hall_calendar
-from server.services.rollups import default_zone, exclude_rating, local_day
+from server.services.rollups import default_zone, local_day
 from server.services.workdays import CalendarError, WorkCalendar
 from server.settings import ServerSettings
-from server.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +41,6 @@ class RatedService(Protocol):
     def officer_id(self) -> int | None: ...
     @property
     def level(self) -> int | None: ...
-
-
-class CallbackResult(StrEnum):
-    """The citizen's verdict at the callback (回访)."""
-
-    SATISFIED = "满意"
-    BASICALLY = "基本满意"
-    DISSATISFIED = "不满意"
 
 
 @dataclass(frozen=True)
@@ -141,104 +128,6 @@ def get_followup(session: Session, followup_id: int, user: User) -> Followup:
     return followup
 
 
-def _acting(session: Session, followup_id: int, user: User) -> Followup:
-    followup = get_followup(session, followup_id, user)
-    if not can_act(user, followup.department_id):
-        raise ForbiddenError("无权处理该差评整改记录")
-    return followup
-
-
-def _note(session: Session, followup: Followup, action: str, text: str, user: User) -> None:
-    if followup.id is None:
-        raise NotFoundError("差评整改记录尚未保存")
-    session.add(
-        FollowupNote(
-            followup_id=followup.id, action=action, text=text, author=user.username, created_at=utcnow()
-        )
-    )
-
-
-def _step(followup: Followup, expected: FollowupStatus, target: FollowupStatus) -> None:
-    if followup.status != expected.value:
-        raise ConflictError(f"当前状态为 {followup.status}，只有 {expected.value} 状态可转为 {target.value}")
-    followup.status = target.value
-
-
-def verify(session: Session, followup_id: int, user: User, finding: str) -> Followup:
-    """Record the verification (核实) of the bad review."""
-    followup = _acting(session, followup_id, user)
-    _step(followup, FollowupStatus.OPEN, FollowupStatus.VERIFIED)
-    followup.verified_at = utcnow()
-    _note(session, followup, "verify", finding, user)
-    session.add(followup)
-    return followup
-
-
-def rectify(session: Session, followup_id: int, user: User, measures: str) -> Followup:
-    """Record the rectification (整改) taken."""
-    followup = _acting(session, followup_id, user)
-    _step(followup, FollowupStatus.VERIFIED, FollowupStatus.RECTIFIED)
-    followup.rectified_at = utcnow()
-    _note(session, followup, "rectify", measures, user)
-    session.add(followup)
-    return followup
-
-
-def close(session: Session, followup_id: int, user: User, result: CallbackResult, note: str) -> Followup:
-    """Close after the callback (回访) with the citizen's verdict."""
-    followup = _acting(session, followup_id, user)
-    _step(followup, FollowupStatus.RECTIFIED, FollowupStatus.CLOSED)
-    followup.closed_at, followup.callback_result = utcnow(), result.value
-    _note(session, followup, "close", f"回访结果：{result.value}。{note}".strip(), user)
-    session.add(followup)
-    return followup
-
-
-def add_note(session: Session, followup_id: int, user: User, text: str) -> Followup:
-    """Append a free note to the history."""
-    followup = _acting(session, followup_id, user)
-    _note(session, followup, "note", text, user)
-    return followup
-
-
-def appeal(session: Session, followup_id: int, user: User, evidence: str) -> Followup:
-    """The unit appeals (申诉) the bad review with evidence; a supervisor decides."""
-    followup = _acting(session, followup_id, user)
-    if followup.status == FollowupStatus.CLOSED.value:
-        raise ConflictError("已办结的差评不能再申诉")
-    if followup.appeal_status != AppealStatus.NONE.value:
-        raise ConflictError("该差评已申诉过，不能重复申诉")
-    followup.appeal_status, followup.appeal_evidence = AppealStatus.PENDING.value, evidence
-    _note(session, followup, "appeal", evidence, user)
-    session.add(followup)
-    return followup
-
-
-def decide_appeal(
-    session: Session, followup_id: int, user: User, upheld: bool, note: str, tz: ZoneInfo
-) -> Followup:
-    """Decide a pending appeal: upheld excludes the rating from statistics (the record stays)."""
-    followup = get_followup(session, followup_id, user)
-    if user.role not in HALL_WIDE:
-        raise ForbiddenError("申诉只能由监督管理人员裁定")
-    if followup.appeal_status != AppealStatus.PENDING.value:
-        raise ConflictError("没有待裁定的申诉")
-    now = utcnow()
-    followup.appeal_decided_by, followup.appeal_decided_at = user.username, now
-    if upheld:
-        followup.appeal_status = AppealStatus.UPHELD.value
-        followup.status, followup.closed_at = FollowupStatus.CLOSED.value, now
-        rating = session.get(Rating, followup.rating_id)
-        # A supervisor may already have excluded it as flagged; the appeal then only records its outcome.
-        if rating is not None and not rating.excluded:
-            exclude_rating(session, followup.rating_id, f"申诉成立：{note}", ExclusionSource.APPEAL, user, tz)
-    else:
-        followup.appeal_status = AppealStatus.REJECTED.value
-    _note(session, followup, "appeal_upheld" if upheld else "appeal_rejected", note, user)
-    session.add(followup)
-    return followup
-
-
 def list_visible(
     session: Session, user: User, status: FollowupStatus | None, today: date, overdue: bool, limit: int
 ) -> list[Followup]:
@@ -281,117 +170,3 @@ def public(followup: Followup, today: date, notes: list[FollowupNote] | None = N
     if notes is not None:
         data["notes"] = [n.model_dump(mode="json", exclude={"followup_id"}) for n in notes]
     return data
-
-
-class ComplaintChannel(StrEnum):
-    """How a complaint (投诉) reached the hall."""
-
-    PHONE = "phone"  # 监督电话
-    HOTLINE = "12345"  # 12345 热线转办
-    ONSITE = "onsite"  # 现场
-    WEB = "web"  # 网站 / 小程序
-    LETTER = "letter"  # 信件
-    OTHER = "other"
-
-
-@dataclass(frozen=True)
-class ComplaintInput:
-    """A complaint as recorded by staff; the contact phone is kept only hashed and masked."""
-
-    channel: ComplaintChannel
-    content: str
-    window_number: int | None = None
-    staff_no: str | None = None
-    department_code: str | None = None
-    assignee: str = ""
-    contact_phone: str | None = None
-
-
-def mask_contact(text: str) -> str:
-    """Keep the first 3 and last 4 characters, e.g. 138****5678."""
-    if len(text) <= 7:
-        return "*" * len(text)
-    return text[:3] + "*" * (len(text) - 7) + text[-4:]
-
-
-def keyed_hash(secret: str, text: str) -> str:
-    """HMAC-SHA256 of personal data with the server secret, so it can be matched but not read."""
-    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
-
-
-def _complaint_department(session: Session, data: ComplaintInput) -> tuple[int, int | None, int | None]:
-    window = officer = None
-    if data.window_number is not None:
-        window = registry.window_by_number(session, data.window_number)
-        if window is None:
-            raise NotFoundError(f"窗口 {data.window_number} 不存在")
-    if data.staff_no:
-        officer = registry.officer_by_staff_no(session, data.staff_no)
-        if officer is None:
-            raise NotFoundError(f"工号 {data.staff_no} 不存在")
-    department_id = window.department_id if window else officer.department_id if officer else None
-    if data.department_code:
-        found = [d.id for d in registry.all_departments(session) if d.code == data.department_code]
-        if not found:
-            raise NotFoundError(f"部门 {data.department_code} 不存在")
-        department_id = found[0]
-    if department_id is None:
-        raise ConflictError("请指明被投诉的窗口、工作人员或部门")
-    return department_id, window.id if window else None, officer.id if officer else None
-
-
-def record_complaint(
-    session: Session, data: ComplaintInput, user: User, secret: str, policy: FollowupPolicy
-) -> Complaint:
-    """Record and assign a complaint, due to be answered by the next working day."""
-    department_id, window_id, officer_id = _complaint_department(session, data)
-    if not can_act(user, department_id):
-        raise ForbiddenError("只能登记本部门的投诉")
-    now = utcnow()
-    phone = "".join((data.contact_phone or "").split())
-    complaint = Complaint(
-        channel=data.channel.value,
-        content=data.content,
-        window_id=window_id,
-        officer_id=officer_id,
-        department_id=department_id,
-        assignee=data.assignee,
-        contact_hash=keyed_hash(secret, phone) if phone else None,
-        contact_masked=mask_contact(phone) if phone else None,
-        received_at=now,
-        answer_due=policy.due(local_day(now, policy.tz), 1),
-    )
-    session.add(complaint)
-    session.flush()
-    return complaint
-
-
-def answer_complaint(session: Session, complaint_id: int, user: User, answer: str) -> Complaint:
-    """Record the answer given to the complainant."""
-    complaint = session.get(Complaint, complaint_id)
-    if complaint is None:
-        raise NotFoundError(f"投诉 {complaint_id} 不存在")
-    if not can_act(user, complaint.department_id):
-        raise ForbiddenError("无权答复该投诉")
-    if complaint.answered_at is not None:
-        raise ConflictError("该投诉已答复")
-    complaint.answered_at, complaint.answer, complaint.answered_by = utcnow(), answer, user.username
-    session.add(complaint)
-    return complaint
-
-
-def complaint_public(complaint: Complaint, today: date) -> dict[str, Any]:
-    """JSON form of a complaint with its overdue flag; the contact hash is never shown."""
-    data: dict[str, Any] = complaint.model_dump(mode="json", exclude={"contact_hash"})
-    data["overdue"] = complaint.answered_at is None and today > complaint.answer_due
-    return data
-
-
-def list_complaints(
-    session: Session, user: User, unanswered: bool | None, today: date, overdue: bool, limit: int
-) -> list[dict[str, Any]]:
-    """Complaints in the user's scope, newest first, in JSON form; ``overdue`` keeps the late ones."""
-    scope = user.department_id if user.role == Role.DEPARTMENT_HEAD else None
-    rows = repo.list_complaints(session, department_id=scope, unanswered=unanswered, limit=limit)
-    out = [complaint_public(c, today) for c in rows]
-    return [c for c in out if c["overdue"] or not overdue]

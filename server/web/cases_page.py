@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request, Response
 from server.api.deps import SessionDep, SettingsDep
 from server.api.routes.cases import get_context
 from server.repo import cases as case_repo
-from server.services import cases as svc
+from server.services import case_context
+from server.services import case_queries as svc
 from server.web.deps import Reader
 from server.web.period import local_today
 from server.web.render import local_text, render
@@ -58,7 +59,7 @@ def cases_page(
                 "applicant": f"{r.case.applicant_name_masked} {r.case.applicant_masked}",
                 "accepted": local_text(r.case.accepted_at, tz),
                 "due": r.case.due_date.isoformat(),
-                "status": svc.STATUS_NAMES.get(r.case.status, r.case.status),
+                "status": case_context.STATUS_NAMES.get(r.case.status, r.case.status),
                 "_class": "bad" if colour is svc.Warning.RED else "",
             }
             for r in svc.list_cases(session, ctx, query, colour, today)

@@ -13,6 +13,7 @@ from server.api.deps import DB_INT_MAX, DEMO_SECRET, SessionDep, SettingsDep
 from server.errors import ConflictError, HallError
 from server.repo import registry
 from server.services import audit
+from server.services import complaints as complaint_svc
 from server.services import followups as svc
 from server.settings import ServerSettings
 from server.web.deps import PageError, Reader, Viewer, check_csrf, client_address, refused_status
@@ -53,7 +54,7 @@ def _tables(session: Session, settings: ServerSettings, viewer: Viewer) -> tuple
     windows = {w.id: w.number for w in registry.all_windows(session)}
     officers = {o.id: o for o in registry.all_officers(session)}
     rows, open_ids = [], []
-    for c in svc.list_complaints(session, viewer.user, None, today, False, 1000):
+    for c in complaint_svc.list_complaints(session, viewer.user, None, today, False, 1000):
         officer = officers.get(c["officer_id"])
         target = [f"{windows[c['window_id']]}号窗口"] if c["window_id"] in windows else []
         target += [f"{officer.name}（{officer.staff_no}）"] if officer else []
@@ -140,8 +141,8 @@ def record(
             raise ConflictError("请选择投诉渠道")
         if not content.strip():
             raise ConflictError("请填写投诉内容")
-        data = svc.ComplaintInput(
-            channel=svc.ComplaintChannel(channel),
+        data = complaint_svc.ComplaintInput(
+            channel=complaint_svc.ComplaintChannel(channel),
             content=content.strip(),
             window_number=_optional_int(window, "窗口号"),
             staff_no=staff_no.strip() or None,
@@ -151,7 +152,7 @@ def record(
         )
         secret = settings.secret_key.get_secret_value() or DEMO_SECRET
         policy = svc.FollowupPolicy.for_hall(session, settings)
-        complaint = svc.record_complaint(session, data, viewer.user, secret, policy)
+        complaint = complaint_svc.record_complaint(session, data, viewer.user, secret, policy)
     except HallError as err:
         session.rollback()
         code = refused_status(err)
@@ -183,7 +184,7 @@ def answer(
     if not text.strip():
         raise PageError(422, "请填写答复内容")
     try:
-        svc.answer_complaint(session, complaint_id, viewer.user, text.strip())
+        complaint_svc.answer_complaint(session, complaint_id, viewer.user, text.strip())
     except HallError as err:
         raise PageError(409, str(err)) from err
     audit.record(

@@ -18,6 +18,7 @@ from server.models.followups import AppealStatus, FollowupStatus
 from server.models.users import Role
 from server.repo import registry
 from server.services import audit
+from server.services import followup_actions as action_svc
 from server.services import followups as svc
 from server.web.deps import PageError, ViewerDep, check_csrf, client_address, refused_status
 from server.web.period import local_today
@@ -154,7 +155,7 @@ def _detail(
         can_decide=viewer.user.role in (Role.ADMIN, Role.SUPERVISOR),
         appeal_pending=followup.appeal_status == AppealStatus.PENDING.value,
         appeal_open=followup.appeal_status == AppealStatus.NONE.value,
-        callback_results=[r.value for r in svc.CallbackResult],
+        callback_results=[r.value for r in action_svc.CallbackResult],
     )
     return render_form(request, "followup.html", context, **form)
 
@@ -188,24 +189,24 @@ def _apply(
     if len(text) > MAX_TEXT:
         raise ConflictError(f"说明内容不能超过 {MAX_TEXT} 字")
     if action == "verify":
-        svc.verify(session, followup_id, user, text)
+        action_svc.verify(session, followup_id, user, text)
     elif action == "rectify":
-        svc.rectify(session, followup_id, user, text)
+        action_svc.rectify(session, followup_id, user, text)
     elif action == "note":
-        svc.add_note(session, followup_id, user, text)
+        action_svc.add_note(session, followup_id, user, text)
     elif action == "appeal":
-        svc.appeal(session, followup_id, user, text)
+        action_svc.appeal(session, followup_id, user, text)
     elif action == "close":
         try:
-            result = svc.CallbackResult(form.get("callback_result", ""))
+            result = action_svc.CallbackResult(form.get("callback_result", ""))
         except ValueError as err:
             raise ConflictError("请选择回访结果") from err
-        svc.close(session, followup_id, user, result, text)
+        action_svc.close(session, followup_id, user, result, text)
     elif action == "decide":
         if form.get("upheld") not in ("yes", "no") or not text:
             raise ConflictError("请选择裁定结果并填写理由")
         upheld = form["upheld"] == "yes"
-        svc.decide_appeal(session, followup_id, user, upheld, text, ZoneInfo(settings.timezone))
+        action_svc.decide_appeal(session, followup_id, user, upheld, text, ZoneInfo(settings.timezone))
         return "appeal_upheld" if upheld else "appeal_rejected"
     else:
         raise PageError(404, "未知的操作")

@@ -20,7 +20,7 @@ from server.repo import attendance_rules as attendance_repo
 from server.repo import cases as case_repo
 from server.repo import followups as followup_repo
 from server.repo import registry
-from server.services import cases as case_svc
+from server.services import case_context, case_queries
 from server.services.attendance import requests
 from server.services.attendance.evaluate import Scope, evaluate_range
 from server.services.attendance.schedule import parse_month, working_day_rule
@@ -103,13 +103,13 @@ def case_table(session: Session, officer: Officer, settings: ServerSettings) -> 
     today = local_today(ZoneInfo(settings.timezone))
     query = case_repo.CaseQuery(officer_id=officer.id, limit=500)
     rows = []
-    for r in case_svc.list_cases(session, ctx, query, None, today):
-        warning = case_svc.warning_of(r.case, ctx, today)
+    for r in case_queries.list_cases(session, ctx, query, None, today):
+        warning = case_queries.warning_of(r.case, ctx, today)
         rows.append(
             {
                 "case_no": r.case.case_no,
                 "item": r.item.name,
-                "status": case_svc.STATUS_NAMES.get(r.case.status, r.case.status),
+                "status": case_context.STATUS_NAMES.get(r.case.status, r.case.status),
                 "accepted": r.case.accepted_on.isoformat(),
                 "due": r.case.due_date.isoformat(),
                 "warning": WARNING_NAMES.get(warning.value, "") if warning else "",

@@ -15,7 +15,9 @@ from sqlmodel import Session
 from server.db import session_scope
 from server.models.cases import Case, CaseStatus
 from server.repo.cases import CaseQuery
+from server.services import case_queries
 from server.services import cases as svc
+from server.services.case_context import Actor, CaseContext
 from server.services.workdays import CalendarRangeError, WorkCalendar, known_years
 from server.timeutil import to_db
 from tests.server.conftest import Hall
@@ -26,8 +28,8 @@ CAL = WorkCalendar()
 WINDOW_OF = {"GA01": (1, "GA001"), "GA02": (2, "GA002"), "GA03": (1, "GA001"), "SJ01": (5, "SJ001")}
 
 
-def ctx(warning_days: int = 1, calendar: WorkCalendar = CAL) -> svc.CaseContext:
-    return svc.CaseContext(
+def ctx(warning_days: int = 1, calendar: WorkCalendar = CAL) -> CaseContext:
+    return CaseContext(
         calendar=calendar,
         tz=TZ,
         secret="test-secret-0123456789",
@@ -41,15 +43,15 @@ def at(day: date, hour: int = 10) -> datetime:
     return to_db(datetime(day.year, day.month, day.day, hour, tzinfo=TZ))
 
 
-def agent(session: Session, window: int) -> svc.Actor:
+def agent(session: Session, window: int) -> Actor:
     from server.repo.registry import window_by_number
 
     found = window_by_number(session, window)
     assert found is not None and found.id is not None
-    return svc.Actor(name=f"agent-w{window}", window_id=found.id)
+    return Actor(name=f"agent-w{window}", window_id=found.id)
 
 
-def accept(session: Session, item: str, day: date, c: svc.CaseContext | None = None) -> Case:
+def accept(session: Session, item: str, day: date, c: CaseContext | None = None) -> Case:
     window, staff_no = WINDOW_OF[item]
     req = svc.AcceptRequest(str(uuid.uuid4()), item, staff_no, ID_NUMBER, "王小明")
     case, created = svc.accept(session, c or ctx(), agent(session, window), req, at(day))
@@ -102,9 +104,11 @@ def test_yellow_and_red_warnings_with_a_controlled_today(hall: Hall) -> None:
             date(2024, 9, 11),
         )
 
-        def colours(today: date, c: svc.CaseContext) -> dict[str, str | None]:
+        def colours(today: date, c: CaseContext) -> dict[str, str | None]:
             cases = (sj, ga02, ga03, paused, closed)
-            return {x.case_no: (w.value if (w := svc.warning_of(x, c, today)) else None) for x in cases}
+            return {
+                x.case_no: (w.value if (w := case_queries.warning_of(x, c, today)) else None) for x in cases
+            }
 
         on_tue = colours(date(2024, 9, 3), ctx())
         assert on_tue == {
@@ -120,12 +124,12 @@ def test_yellow_and_red_warnings_with_a_controlled_today(hall: Hall) -> None:
         assert colours(friday, ctx())[ga03.case_no] is None
         assert colours(friday, ctx(warning_days=3))[ga03.case_no] == "yellow"
 
-        red = svc.list_cases(s, ctx(), CaseQuery(), svc.Warning.RED, friday)
-        yellow = svc.list_cases(s, ctx(), CaseQuery(), svc.Warning.YELLOW, friday)
+        red = case_queries.list_cases(s, ctx(), CaseQuery(), case_queries.Warning.RED, friday)
+        yellow = case_queries.list_cases(s, ctx(), CaseQuery(), case_queries.Warning.YELLOW, friday)
         assert [r.case.case_no for r in red] == [sj.case_no]
         assert [r.case.case_no for r in yellow] == [ga02.case_no]
 
-        report = svc.warnings_report(s, ctx(), friday, None)
+        report = case_queries.warnings_report(s, ctx(), friday, None)
         by_officer = {g["key"]: (g["yellow"], g["red"]) for g in report["by_officer"]}
         assert by_officer == {"SJ001": (0, 1), "GA002": (1, 0)}
         assert {g["key"]: (g["yellow"], g["red"]) for g in report["by_window"]} == {"5": (0, 1), "2": (1, 0)}
@@ -134,7 +138,7 @@ def test_yellow_and_red_warnings_with_a_controlled_today(hall: Hall) -> None:
             "GA": (1, 0),
         }
         assert report["by_officer"][0]["label"] == "周婷（SJ001）"  # red first
-        ga_only = svc.warnings_report(s, ctx(), friday, ga02.department_id)
+        ga_only = case_queries.warnings_report(s, ctx(), friday, ga02.department_id)
         assert [g["key"] for g in ga_only["by_department"]] == ["GA"]
 
 

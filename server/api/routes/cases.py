@@ -1,4 +1,4 @@
-"""Cases (办件): accept at a window, supplement (补正), close, list, warnings and the receipt (受理回单)."""
+"""Case (办件) lifecycle API: accept, supplement (补正), close; the case JSON and receipt (受理回单)."""
 
 from __future__ import annotations
 
@@ -9,28 +9,26 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.api.deps import (
-    DB_INT_MAX,
-    DEMO_SECRET,
-    READERS,
-    SessionDep,
-    SettingsDep,
-    department_scope,
-    get_device,
-    get_user,
-    require_roles,
-)
+from server.api.deps import DEMO_SECRET, SessionDep, SettingsDep, get_device, get_user
 from server.api.responses import UNPROCESSABLE
 from server.errors import ConflictError, ForbiddenError, NotFoundError
-from server.models import Officer, User
+from server.models import Officer
 from server.models.cases import Case, CaseStatus
 from server.models.devices import DeviceKind
 from server.repo import cases as case_repo
 from server.repo import registry
 from server.services import cases as svc
+from server.services.case_context import (
+    STATUS_NAMES,
+    Actor,
+    CaseContext,
+    CaseInputError,
+    CaseUnprocessableError,
+)
+from server.services.case_queries import warning_of
 from server.services.hall_calendar import hall_calendar
 from server.services.workdays import CalendarError
 from server.timeutil import utcnow
@@ -82,9 +80,9 @@ class RefuseIn(_Strict):
     officer_staff_no: str | None = Field(default=None, max_length=32)
 
 
-def get_context(session: SessionDep, settings: SettingsDep) -> svc.CaseContext:
+def get_context(session: SessionDep, settings: SettingsDep) -> CaseContext:
     """The case rules' view of the settings, over the hall's working-day calendar."""
-    return svc.CaseContext(
+    return CaseContext(
         calendar=hall_calendar(session, settings),
         tz=ZoneInfo(settings.timezone),
         secret=settings.secret_key.get_secret_value() or DEMO_SECRET,
@@ -95,7 +93,7 @@ def get_context(session: SessionDep, settings: SettingsDep) -> svc.CaseContext:
 
 def get_actor(
     session: SessionDep, settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
-) -> svc.Actor:
+) -> Actor:
     """A counter agent's device key or a logged-in user's token."""
     try:
         device = get_device(session, authorization)
@@ -103,14 +101,14 @@ def get_actor(
         if err.status_code != status.HTTP_401_UNAUTHORIZED:
             raise
         user = get_user(session, settings, authorization)
-        return svc.Actor(name=user.username, role=user.role, department_id=user.department_id)
+        return Actor(name=user.username, role=user.role, department_id=user.department_id)
     if device.kind != DeviceKind.AGENT or device.window_id is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only a window's counter agent handles cases")
-    return svc.Actor(name=device.device_id, window_id=device.window_id)
+    return Actor(name=device.device_id, window_id=device.window_id)
 
 
-ContextDep = Annotated[svc.CaseContext, Depends(get_context)]
-ActorDep = Annotated[svc.Actor, Depends(get_actor)]
+ContextDep = Annotated[CaseContext, Depends(get_context)]
+ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
 @contextmanager
@@ -124,9 +122,9 @@ def _http_errors() -> Iterator[None]:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(err)) from err
     except ConflictError as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
-    except svc.CaseInputError as err:
+    except CaseInputError as err:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(err)) from err
-    except svc.CaseUnprocessableError as err:
+    except CaseUnprocessableError as err:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
     except CalendarError as err:
         # The hall calendar lacks the year: retrying after it is configured loses nothing (client_ref).
@@ -209,85 +207,13 @@ def refuse(
     return _detail(session, ctx, case)
 
 
-@router.get("")
-def list_cases(
-    session: SessionDep,
-    ctx: ContextDep,
-    user: Annotated[User, require_roles(*READERS)],
-    status_: Annotated[CaseStatus | None, Query(alias="status")] = None,
-    warning: svc.Warning | None = None,
-    department: str | None = None,
-    officer: str | None = None,
-    window: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> dict[str, Any]:
-    """Cases by status, warning colour, department (code), first officer (staff no) and window number."""
-    query = case_repo.CaseQuery(
-        statuses=frozenset({status_.value}) if status_ else None,
-        department_id=_department_filter(session, user, department),
-        officer_id=_officer_id(session, officer) if officer else None,
-        window_id=_window_id(session, window) if window is not None else None,
-        limit=limit,
-    )
-    today = ctx.local_day(utcnow())
-    rows = svc.list_cases(session, ctx, query, warning, today)
-    return {"today": today.isoformat(), "cases": [_case_json(r, ctx, today) for r in rows]}
-
-
-@router.get("/warnings")
-def case_warnings(
-    session: SessionDep,
-    ctx: ContextDep,
-    user: Annotated[User, require_roles(*READERS)],
-    department: str | None = None,
-) -> dict[str, Any]:
-    """Yellow (due soon) and red (overdue) cases grouped by officer, window and department."""
-    today = ctx.local_day(utcnow())
-    groups = svc.warnings_report(session, ctx, today, _department_filter(session, user, department))
-    return {"today": today.isoformat(), "warning_days": ctx.warning_days, **groups}
-
-
-@router.get("/{case_no}")
-def get_case(case_no: str, session: SessionDep, ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
-    """One case with its history and receipt data."""
-    with _http_errors():
-        case = svc.get_case(session, actor, case_no)
-    return _detail(session, ctx, case)
-
-
-def _department_filter(session: SessionDep, user: User, code: str | None) -> int | None:
-    scope = department_scope(user)
-    if code is None:
-        return scope
-    found = next((d.id for d in registry.all_departments(session) if d.code == code), None)
-    if found is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown department {code}")
-    if scope is not None and found != scope:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "department heads see only their own department")
-    return found
-
-
-def _officer_id(session: SessionDep, staff_no: str) -> int:
-    officer = registry.officer_by_staff_no(session, staff_no)
-    if officer is None or officer.id is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown officer {staff_no}")
-    return officer.id
-
-
-def _window_id(session: SessionDep, number: int) -> int:
-    found = registry.window_by_number(session, number)
-    if found is None or found.id is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown window {number}")
-    return found.id
-
-
-def _case_json(row: case_repo.CaseRow, ctx: svc.CaseContext, today: date) -> dict[str, Any]:
+def _case_json(row: case_repo.CaseRow, ctx: CaseContext, today: date) -> dict[str, Any]:
     case = row.case
-    warning = svc.warning_of(case, ctx, today)
+    warning = warning_of(case, ctx, today)
     return {
         "case_no": case.case_no,
         "status": case.status,
-        "status_name": svc.STATUS_NAMES[case.status],
+        "status_name": STATUS_NAMES[case.status],
         "paused": case.status == CaseStatus.SUPPLEMENT,
         "warning": warning.value if warning else None,
         "item": {"code": row.item.code, "name": row.item.name},
@@ -305,7 +231,7 @@ def _case_json(row: case_repo.CaseRow, ctx: svc.CaseContext, today: date) -> dic
     }
 
 
-def _detail(session: SessionDep, ctx: svc.CaseContext, case: Case, *, history: bool = True) -> dict[str, Any]:
+def _detail(session: SessionDep, ctx: CaseContext, case: Case, *, history: bool = True) -> dict[str, Any]:
     row = case_repo.case_row(session, case)
     out = _case_json(row, ctx, ctx.local_day(utcnow()))
     out["receipt"] = None if case.finished_on_spot else _receipt(row, ctx)
@@ -329,7 +255,7 @@ def _staff_no(officer: Officer | None) -> str | None:
     return officer.staff_no if officer else None
 
 
-def _receipt(row: case_repo.CaseRow, ctx: svc.CaseContext) -> dict[str, Any]:
+def _receipt(row: case_repo.CaseRow, ctx: CaseContext) -> dict[str, Any]:
     """The fields the window prints on the acceptance receipt (受理回单)."""
     case, officer = row.case, row.officer
     due = f"{case.due_date:%Y年%m月%d日}"

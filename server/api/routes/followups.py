@@ -17,6 +17,8 @@ from server.errors import ConflictError, ForbiddenError, HallError, NotFoundErro
 from server.models import Followup, User
 from server.models.followups import FollowupStatus
 from server.models.users import Role
+from server.services import complaints as complaint_svc
+from server.services import followup_actions as action_svc
 from server.services import followups as svc
 from server.services.rollups import local_day
 from server.settings import ServerSettings
@@ -62,7 +64,7 @@ class NoteIn(BaseModel):
 class CloseIn(BaseModel):
     """The callback (回访) result that closes a follow-up."""
 
-    callback_result: svc.CallbackResult
+    callback_result: action_svc.CallbackResult
     note: Annotated[str, Field(max_length=4000)] = ""
 
 
@@ -82,7 +84,7 @@ class DecisionIn(BaseModel):
 class ComplaintIn(BaseModel):
     """A complaint to record; name the window, the officer (staff number) or the department."""
 
-    channel: svc.ComplaintChannel
+    channel: complaint_svc.ComplaintChannel
     content: Text
     window: Annotated[int, Field(ge=1, le=DB_INT_MAX)] | None = None
     staff_no: Annotated[str, Field(max_length=32)] | None = None
@@ -130,7 +132,7 @@ def verify(
     followup_id: RowId, body: NoteIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """Record the verification (核实) of a bad review."""
-    return _detail(session, settings, _run(lambda: svc.verify(session, followup_id, user, body.note)))
+    return _detail(session, settings, _run(lambda: action_svc.verify(session, followup_id, user, body.note)))
 
 
 @router.post("/api/v1/followups/{followup_id}/rectify")
@@ -138,7 +140,7 @@ def rectify(
     followup_id: RowId, body: NoteIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """Record the rectification (整改) measures."""
-    return _detail(session, settings, _run(lambda: svc.rectify(session, followup_id, user, body.note)))
+    return _detail(session, settings, _run(lambda: action_svc.rectify(session, followup_id, user, body.note)))
 
 
 @router.post("/api/v1/followups/{followup_id}/close")
@@ -146,7 +148,7 @@ def close(
     followup_id: RowId, body: CloseIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """Close with the callback (回访) result."""
-    followup = _run(lambda: svc.close(session, followup_id, user, body.callback_result, body.note))
+    followup = _run(lambda: action_svc.close(session, followup_id, user, body.callback_result, body.note))
     return _detail(session, settings, followup)
 
 
@@ -155,7 +157,9 @@ def note(
     followup_id: RowId, body: NoteIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """Append a note to the history."""
-    return _detail(session, settings, _run(lambda: svc.add_note(session, followup_id, user, body.note)))
+    return _detail(
+        session, settings, _run(lambda: action_svc.add_note(session, followup_id, user, body.note))
+    )
 
 
 @router.post("/api/v1/followups/{followup_id}/appeal")
@@ -163,7 +167,9 @@ def appeal(
     followup_id: RowId, body: AppealIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """The unit appeals (申诉) the bad review with evidence."""
-    return _detail(session, settings, _run(lambda: svc.appeal(session, followup_id, user, body.evidence)))
+    return _detail(
+        session, settings, _run(lambda: action_svc.appeal(session, followup_id, user, body.evidence))
+    )
 
 
 @router.post("/api/v1/followups/{followup_id}/appeal/decide")
@@ -172,7 +178,7 @@ def decide_appeal(
 ) -> dict[str, Any]:
     """A supervisor upholds (rating leaves the statistics) or rejects (rating stays counted) an appeal."""
     tz = ZoneInfo(settings.timezone)
-    followup = _run(lambda: svc.decide_appeal(session, followup_id, user, body.upheld, body.note, tz))
+    followup = _run(lambda: action_svc.decide_appeal(session, followup_id, user, body.upheld, body.note, tz))
     return _detail(session, settings, followup)
 
 
@@ -181,7 +187,7 @@ def create_complaint(
     body: ComplaintIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """Record and assign a complaint; it is due to be answered by the next working day."""
-    data = svc.ComplaintInput(
+    data = complaint_svc.ComplaintInput(
         channel=body.channel,
         content=body.content,
         window_number=body.window,
@@ -192,8 +198,8 @@ def create_complaint(
     )
     secret = settings.secret_key.get_secret_value() or DEMO_SECRET
     policy = svc.FollowupPolicy.for_hall(session, settings)
-    complaint = _run(lambda: svc.record_complaint(session, data, user, secret, policy))
-    return svc.complaint_public(complaint, _today(settings))
+    complaint = _run(lambda: complaint_svc.record_complaint(session, data, user, secret, policy))
+    return complaint_svc.complaint_public(complaint, _today(settings))
 
 
 @router.get("/api/v1/complaints")
@@ -207,7 +213,7 @@ def list_complaints(
 ) -> dict[str, Any]:
     """Complaints in the user's scope, newest first, each with its overdue flag."""
     today = _today(settings)
-    complaints = svc.list_complaints(session, user, unanswered, today, overdue, limit)
+    complaints = complaint_svc.list_complaints(session, user, unanswered, today, overdue, limit)
     return {"today": today.isoformat(), "complaints": complaints}
 
 
@@ -216,5 +222,5 @@ def answer_complaint(
     complaint_id: RowId, body: AnswerIn, session: SessionDep, settings: SettingsDep, user: Actor
 ) -> dict[str, Any]:
     """Record the answer given to the complainant."""
-    complaint = _run(lambda: svc.answer_complaint(session, complaint_id, user, body.answer))
-    return svc.complaint_public(complaint, _today(settings))
+    complaint = _run(lambda: complaint_svc.answer_complaint(session, complaint_id, user, body.answer))
+    return complaint_svc.complaint_public(complaint, _today(settings))
