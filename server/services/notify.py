@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server.models import QueueCall
-from server.repo import queue as queue_repo
+from server.repo import queue_calls as call_repo
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +93,12 @@ async def _listen(engine: Engine, ready: asyncio.Event | None) -> AsyncIterator[
 
 def _calls_after(engine: Engine, after_id: int) -> list[dict[str, Any]]:
     with Session(engine) as session:
-        return [call_to_dict(c) for c in queue_repo.calls_after(session, after_id)]
+        return [call_to_dict(c) for c in call_repo.calls_after(session, after_id)]
 
 
 def _last_id(engine: Engine) -> int:
     with Session(engine) as session:
-        return queue_repo.last_call_id(session)
+        return call_repo.last_call_id(session)
 
 
 async def _poll(engine: Engine, ready: asyncio.Event | None) -> AsyncIterator[dict[str, Any]]:

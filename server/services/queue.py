@@ -1,32 +1,28 @@
-"""The queue engine: issue tickets, call them to windows, recall, no-show, transfer, serve, finish."""
+"""Issuing tickets under the hall's queue rules: kiosk requests, retries, appointment tickets, withdrawal."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import logging
 import secrets
 from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from common.ids import new_id
-from server.errors import ConflictError, ForbiddenError, NotFoundError
-from server.models import QueueCall, ServiceItem, Ticket
-from server.models.queue import CALLABLE, TicketStatus
+from server.errors import ConflictError, NotFoundError
+from server.models import ServiceItem, Ticket
+from server.models.queue import TicketStatus
 from server.repo import queue as queue_repo
-from server.services import notify, queue_cache
+from server.repo import queue_numbering as numbering_repo
+from server.services import queue_cache
+from server.services.citizen_ids import card_serial_hash, citizen_hash, mask_card_serial, mask_id
 from server.settings import ServerSettings
 from server.timeutil import to_db
 
 log = logging.getLogger(__name__)
-
-MAX_RECALLS = 3
 
 
 class TicketingClosedError(ConflictError):
@@ -83,33 +79,6 @@ class Issued:
     ahead: int | None = None  # people ahead of a new ticket, counted as it was inserted
 
 
-def citizen_hash(secret: str, id_number: str) -> str:
-    """Keyed hash of an ID number, so the same citizen is recognised without storing the number."""
-    return hmac.new(secret.encode(), id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
-
-
-def mask_id(id_number: str) -> str:
-    """An ID number with all but the first 3 and last 4 characters hidden."""
-    value = id_number.strip().upper()
-    return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:]
-
-
-# Prefixed to a card serial before hashing: an ID number never contains it, so a serial's hash can
-# never equal an ID number's (the same citizen_hash column holds both).
-CARD_SERIAL_DOMAIN = "card-serial\x00"
-
-
-def card_serial_hash(secret: str, serial: str) -> str:
-    """Keyed hash of an ID card's physical serial, in a domain of its own."""
-    message = CARD_SERIAL_DOMAIN + serial.strip().upper()
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-
-
-def mask_card_serial(serial: str) -> str:
-    """A card serial as screens and tickets show it: only its last 4 hex digits."""
-    return "****" + serial.strip().upper()[-4:]
-
-
 def citizen_key(req: IssueRequest, secret: str) -> tuple[str | None, str | None]:
     """The (hash, masked form) that recognise the request's citizen, or (None, None) for none."""
     if req.citizen_id:
@@ -142,7 +111,7 @@ def issue_ticket(
         if waiting is not None:
             return Issued(waiting, created=False, reissued=True)
     ticket = _unnumbered(item, req, day, to_db(now), hashed, masked)
-    ahead = queue_repo.insert_numbered(session, ticket)
+    ahead = numbering_repo.insert_numbered(session, ticket)
     if ahead is None:
         # This client_ref has a ticket already: a retry whose first try committed, or raced this one.
         earlier = queue_repo.ticket_by_client_ref(session, req.client_ref)
@@ -205,8 +174,8 @@ def _new_ticket(
     masked: str | None,
 ) -> Ticket:
     ticket = _unnumbered(item, req, day, now, hashed, masked)
-    ticket.seq = queue_repo.next_seq(session, day, item.ticket_prefix)
-    ticket.ticket_no = queue_repo.ticket_number(item.ticket_prefix, ticket.seq)
+    ticket.seq = numbering_repo.next_seq(session, day, item.ticket_prefix)
+    ticket.ticket_no = numbering_repo.ticket_number(item.ticket_prefix, ticket.seq)
     session.add(ticket)
     session.flush()
     return ticket
@@ -229,219 +198,6 @@ def issue_at_position(
     session.add(ticket)
     session.flush()
     log.info("ticket %s issued for an appointment of item %s", ticket.ticket_no, item.code)
-    return ticket
-
-
-def call_text(ticket_no: str, window_number: int) -> str:
-    """What the hall display shows and speaks for a call."""
-    return f"请 {ticket_no} 号到 {window_number} 号窗口办理"
-
-
-class WindowLike(Protocol):
-    """What the queue needs of a window: a Window row or the cached WindowInfo."""
-
-    @property
-    def id(self) -> int | None: ...
-
-    @property
-    def number(self) -> int: ...
-
-
-def _announce(session: Session, ticket: Ticket, window: WindowLike, kind: str, now: dt.datetime) -> QueueCall:
-    if ticket.id is None:
-        raise NotFoundError("ticket without id")
-    call = QueueCall(
-        ticket_id=ticket.id,
-        ticket_no=ticket.ticket_no,
-        window_number=window.number,
-        kind=kind,
-        called_at=now,
-        text=call_text(ticket.ticket_no, window.number),
-    )
-    notify.record_and_publish(session, call)
-    return call
-
-
-def call_next(
-    session: Session,
-    window: WindowLike,
-    staff_no: str | None,
-    rules: QueueRules,
-    now: dt.datetime,
-    call_ref: str | None = None,
-) -> Ticket | None:
-    """Claim the next ticket for a window: priority lane first, then the longest waiting.
-
-    A repeated ``call_ref`` (the agent retrying after a lost answer) gets the ticket it claimed back.
-    If the retry runs while the first try is still open, it waits for it; when the first try commits,
-    this transaction is rolled back (the claim it made with it) and the first try's ticket returned.
-    """
-    if window.id is None:
-        return None
-    if call_ref is not None:
-        earlier = _called_by_ref(session, window, call_ref)
-        if earlier is not None:
-            return earlier
-    day = rules.service_day(now)
-    lapse_leftovers(session, day)
-    item_ids = [i.id for i in queue_cache.registry(session).items_of_window.get(window.id, ())]
-    called = {
-        "status": TicketStatus.CALLED.value,
-        "window_id": window.id,
-        "officer_staff_no": staff_no,
-        "called_at": to_db(now),
-        "recall_count": 0,
-        "call_ref": call_ref,
-    }
-    try:
-        ticket = queue_repo.claim_next(session, day, item_ids, called)
-    except IntegrityError:
-        if call_ref is None:
-            raise
-        # The same call_ref, retried while the first try was still running: that one committed first.
-        session.rollback()
-        raced = _called_by_ref(session, window, call_ref)
-        if raced is None:
-            raise
-        return raced
-    if ticket is None:
-        return None
-    queue_cache.window_called(session, window.id)
-    _announce(session, ticket, window, "call", to_db(now))
-    return ticket
-
-
-def may_call(
-    session: Session, window: WindowLike, rules: QueueRules, now: dt.datetime, call_ref: str | None = None
-) -> bool:
-    """Read only: whether ``call_next`` could find anything for this window now.
-
-    False means it would answer "nobody waits": an idle window's repeated calls need no write turn.
-    A ticket claimed meanwhile by another window or issued a moment later changes nothing that a call
-    a moment earlier would not have seen.
-    """
-    if window.id is None:
-        return False
-    if call_ref is not None and queue_repo.ticket_by_call_ref(session, call_ref) is not None:
-        return True
-    item_ids = [i.id for i in queue_cache.registry(session).items_of_window.get(window.id, ())]
-    return queue_repo.any_callable(session, rules.service_day(now), item_ids)
-
-
-def _called_by_ref(session: Session, window: WindowLike, call_ref: str) -> Ticket | None:
-    ticket = queue_repo.ticket_by_call_ref(session, call_ref)
-    if ticket is not None and ticket.window_id != window.id:
-        raise ConflictError(f"叫号请求 {call_ref} 已被其他窗口使用")
-    return ticket
-
-
-# Leftover statuses of an earlier day: nobody will serve these tickets any more.
-LEFTOVER = (*CALLABLE, TicketStatus.CALLED.value)
-_LAPSED_THROUGH = "hall_queue_lapsed_through"
-
-
-def lapse_leftovers(session: Session, day: dt.date) -> int:
-    """Mark tickets of earlier days still waiting or called lapsed, once per day and connection."""
-    info = session.connection().info
-    if info.get(_LAPSED_THROUGH) == day:
-        return 0
-    lapsed = queue_repo.lapse_before(session, day, LEFTOVER)
-    if lapsed:
-        log.info("%d tickets of days before %s lapsed", lapsed, day)
-    else:
-        # Remembered on the pooled connection only once nothing is left, which a rollback cannot undo.
-        info[_LAPSED_THROUGH] = day
-    return lapsed
-
-
-def own_ticket(
-    session: Session, window: WindowLike, ticket_no: str, rules: QueueRules, now: dt.datetime
-) -> Ticket:
-    """Today's ticket ``ticket_no``, locked, if this window called it."""
-    ticket = queue_repo.ticket_by_no(session, rules.service_day(now), ticket_no, lock=True)
-    if ticket is None:
-        raise NotFoundError(f"今日没有 {ticket_no} 号")
-    if ticket.window_id != window.id or ticket.status in CALLABLE:
-        raise ForbiddenError(f"{ticket_no} 号不是本窗口呼叫的")
-    return ticket
-
-
-def _require(ticket: Ticket, *statuses: TicketStatus) -> None:
-    if ticket.status not in {s.value for s in statuses}:
-        raise ConflictError(f"{ticket.ticket_no} 号当前状态为 {STATUS_TEXT[ticket.status]}，不能执行此操作")
-
-
-def recall(session: Session, window: WindowLike, ticket: Ticket, now: dt.datetime) -> Ticket:
-    """Announce a called ticket again, at most three times."""
-    _require(ticket, TicketStatus.CALLED)
-    if ticket.recall_count >= MAX_RECALLS:
-        raise ConflictError(f"{ticket.ticket_no} 号已重呼 {MAX_RECALLS} 次，不能再重呼，请按过号处理")
-    ticket.recall_count += 1
-    session.add(ticket)
-    _announce(session, ticket, window, "recall", to_db(now))
-    return ticket
-
-
-def no_show(session: Session, ticket: Ticket, rules: QueueRules) -> Ticket:
-    """过号: the first time back into the queue a few places later, the second time lapsed."""
-    _require(ticket, TicketStatus.CALLED)
-    ticket.no_show_count += 1
-    if ticket.no_show_count > 1:
-        ticket.status = TicketStatus.LAPSED.value
-    else:
-        others = queue_repo.lane(session, ticket.service_day, ticket.item_id, ticket.priority)
-        ticket.position_key = _requeue_key(
-            [t.position_key for t in others], ticket.position_key, rules.no_show_places_back
-        )
-        ticket.status, ticket.window_id, ticket.recall_count = TicketStatus.NO_SHOW.value, None, 0
-        ticket.call_ref = None  # back in the queue: the call that claimed it is spent
-    session.add(ticket)
-    return ticket
-
-
-def _requeue_key(keys: list[dt.datetime], own: dt.datetime, places_back: int) -> dt.datetime:
-    """A position key that puts a ticket behind the first ``places_back`` waiting ones."""
-    if places_back == 0 or not keys:
-        return min([own, *keys])
-    if len(keys) <= places_back:
-        return keys[-1] + dt.timedelta(microseconds=1)
-    before, after = keys[places_back - 1], keys[places_back]
-    return before + (after - before) / 2
-
-
-def start(ticket: Ticket, staff_no: str | None, now: dt.datetime) -> Ticket:
-    """The citizen has come: service starts."""
-    _require(ticket, TicketStatus.CALLED)
-    ticket.status, ticket.served_at = TicketStatus.SERVING.value, to_db(now)
-    ticket.officer_staff_no = staff_no or ticket.officer_staff_no
-    return ticket
-
-
-def finish(ticket: Ticket, staff_no: str | None, now: dt.datetime) -> Ticket:
-    """Service ends."""
-    _require(ticket, TicketStatus.CALLED, TicketStatus.SERVING)
-    ticket.served_at = ticket.served_at or to_db(now)
-    ticket.status, ticket.finished_at = TicketStatus.FINISHED.value, to_db(now)
-    ticket.officer_staff_no = staff_no or ticket.officer_staff_no
-    session = object_session(ticket)
-    if isinstance(session, Session):
-        queue_cache.service_finished(session, ticket.item_id)  # its median service time changes
-    return ticket
-
-
-def transfer(session: Session, ticket: Ticket, item_code: str) -> Ticket:
-    """Send a ticket to another item's queue; it keeps its number and its place (position key)."""
-    _require(ticket, TicketStatus.CALLED, TicketStatus.SERVING)
-    item = queue_cache.item_by_code(session, item_code)
-    if item is None:
-        raise NotFoundError(f"没有编码为 {item_code} 的办理事项")
-    if item.id == ticket.item_id:
-        raise ConflictError(f"{ticket.ticket_no} 号已在办理该事项，无需转办")
-    ticket.item_id, ticket.department_id = item.id, item.department_id
-    ticket.status, ticket.window_id, ticket.recall_count = TicketStatus.TRANSFERRED.value, None, 0
-    ticket.served_at = None
-    ticket.call_ref = None  # back in a queue: the call that claimed it is spent
-    session.add(ticket)
     return ticket
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.pool import Pool
 from sqlmodel import Session
 
-from server.repo import queue as queue_repo
+from server.repo import queue_stats as stats_repo
 from server.repo import registry as registry_repo
 from server.services.snapshot import Snapshot, database_key
 from server.timeutil import to_db
@@ -115,7 +115,7 @@ def _load_registry(session: Session) -> Registry:
     windows = {w.id: WindowInfo(w.id, w.number, w.name) for w in registry_repo.all_windows(session) if w.id}
     serving: dict[int, list[WindowInfo]] = {}
     served: dict[int, list[ItemInfo]] = {}
-    for window_id, item_id in queue_repo.window_item_pairs(session):
+    for window_id, item_id in stats_repo.window_item_pairs(session):
         if window_id in windows and item_id in items:
             serving.setdefault(item_id, []).append(windows[window_id])
             served.setdefault(window_id, []).append(items[item_id])
@@ -160,7 +160,7 @@ def median_service_time(session: Session, item_id: int) -> dt.timedelta:
     kept = cache.medians.get(item_id)
     if kept is not None and time.monotonic() - kept[0] <= ESTIMATE_TTL_S:
         return kept[1]
-    times = queue_repo.recent_service_times(session, item_id, HISTORY_SIZE)
+    times = stats_repo.recent_service_times(session, item_id, HISTORY_SIZE)
     median = (
         dt.timedelta(seconds=statistics.median(t.total_seconds() for t in times))
         if times
@@ -181,7 +181,7 @@ def active_window_ids(session: Session, day: dt.date, now: dt.datetime) -> froze
         and time.monotonic() - kept.loaded_at <= ESTIMATE_TTL_S
     ):
         return kept.window_ids
-    ids = frozenset(queue_repo.active_window_ids(session, day, to_db(now) - HEARTBEAT_FRESH))
+    ids = frozenset(stats_repo.active_window_ids(session, day, to_db(now) - HEARTBEAT_FRESH))
     cache.active = _Active(day, now, ids)
     return ids
 

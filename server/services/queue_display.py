@@ -15,7 +15,8 @@ from typing import Any
 from sqlmodel import Session
 
 from server.errors import HallError
-from server.repo import queue as queue_repo
+from server.repo import queue_calls as call_repo
+from server.repo import queue_stats as stats_repo
 from server.repo import registry
 from server.services.notify import call_to_dict
 from server.services.queue import QueueRules
@@ -32,10 +33,10 @@ class AudioUnavailableError(HallError):
 
 def snapshot(session: Session, rules: QueueRules, now: dt.datetime) -> dict[str, Any]:
     """Latest calls (newest first) and the waiting count of every item."""
-    waiting = queue_repo.callable_counts(session, rules.service_day(now))
+    waiting = stats_repo.callable_counts(session, rules.service_day(now))
     return {
         "now": now.astimezone(rules.tz).isoformat(timespec="seconds"),
-        "calls": [call_to_dict(c) for c in queue_repo.recent_calls(session, RECENT_CALLS)],
+        "calls": [call_to_dict(c) for c in call_repo.recent_calls(session, RECENT_CALLS)],
         "waiting": [
             {"code": i.code, "name": i.name, "prefix": i.ticket_prefix, "waiting": waiting.get(i.id or 0, 0)}
             for i in registry.all_items(session)

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from server.models import Ticket
 from server.models.queue import CALLABLE, TicketStatus
 from server.repo import queue as queue_repo
+from server.repo import queue_stats as stats_repo
 from server.repo import registry
 from server.services import queue_cache
 from server.services.queue import STATUS_TEXT, QueueRules
@@ -76,7 +77,7 @@ def ticket_view(
 def items_overview(session: Session, rules: QueueRules, now: dt.datetime) -> list[dict[str, Any]]:
     """The kiosk's item screen: every item with department, materials, prefix and waiting count."""
     departments = {d.id: d for d in registry.all_departments(session)}
-    waiting = queue_repo.callable_counts(session, rules.service_day(now))
+    waiting = stats_repo.callable_counts(session, rules.service_day(now))
     snapshot = queue_cache.registry(session)
     rows = []
     for item in registry.all_items(session):
@@ -104,9 +105,9 @@ def queue_stats(
     session: Session, rules: QueueRules, now: dt.datetime, department_id: int | None
 ) -> list[dict[str, Any]]:
     """Per item today: waiting, served, average wait to the call and average service time (minutes)."""
-    items = queue_repo.items_by_id(session)
+    items = stats_repo.items_by_id(session)
     per_item: dict[int, list[Ticket]] = {}
-    for t in queue_repo.tickets_of_day(session, rules.service_day(now), department_id):
+    for t in stats_repo.tickets_of_day(session, rules.service_day(now), department_id):
         per_item.setdefault(t.item_id, []).append(t)
     rows = []
     for item_id, tickets in sorted(per_item.items(), key=lambda kv: items[kv[0]].code):

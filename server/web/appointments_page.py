@@ -13,8 +13,9 @@ from server.api.deps import SessionDep, SettingsDep
 from server.errors import HallError, NotFoundError
 from server.models.appointments import AppointmentStatus
 from server.repo import appointments as repo
-from server.repo import queue as queue_repo
+from server.repo import queue_stats as stats_repo
 from server.services import appointments as service
+from server.services import appointments_checkin as checkin_service
 from server.services import audit
 from server.services.appointments import AppointmentRules, SlotRequest
 from server.settings import ServerSettings
@@ -61,8 +62,8 @@ def _day(text: str | None, rules: AppointmentRules) -> dt.date:
 
 def day_tables(session: Session, viewer: Viewer, day: dt.date, rules: AppointmentRules) -> list[Table]:
     """The day's slots, its bookings (no-shows marked first) and the no-shows, in the viewer's scope."""
-    service.mark_no_shows(session, rules, utcnow())
-    items = queue_repo.items_by_id(session)
+    checkin_service.mark_no_shows(session, rules, utcnow())
+    items = stats_repo.items_by_id(session)
     visible = {i for i, item in items.items() if viewer.scope in (None, item.department_id)}
     slots = []
     for slot in repo.slots_between(session, day, day, None):
@@ -110,7 +111,7 @@ def _page(
     **form: Unpack[FormState],
 ) -> Response:
     rules = AppointmentRules.from_settings(settings)
-    items = [i for i in queue_repo.items_by_id(session).values() if viewer.scope in (None, i.department_id)]
+    items = [i for i in stats_repo.items_by_id(session).values() if viewer.scope in (None, i.department_id)]
     context = viewer.context(
         title="预约",
         active="appointments",

@@ -15,7 +15,9 @@ from server.errors import ConflictError, NotFoundError
 from server.models.appointments import AppointmentSlot, AppointmentStatus
 from server.repo import registry
 from server.services import appointments as appt
+from server.services import appointments_checkin as checkin_service
 from server.services import queue as queue_service
+from server.services import queue_calls as call_service
 from server.services.appointments import AppointmentRules, BookingRequest, SlotRequest
 from server.services.queue import IssueRequest, QueueRules
 from tests.server.conftest import Hall
@@ -57,8 +59,8 @@ def book(session: Session, made: AppointmentSlot, id_number: str, item: str = "G
     return appointment.code
 
 
-def check_in(session: Session, id_number: str, now: dt.datetime) -> appt.CheckedIn:
-    done = appt.check_in(session, id_number, "kiosk-1", RULES, DEMO_SECRET, now)
+def check_in(session: Session, id_number: str, now: dt.datetime) -> checkin_service.CheckedIn:
+    done = checkin_service.check_in(session, id_number, "kiosk-1", RULES, DEMO_SECRET, now)
     session.commit()
     return done
 
@@ -107,7 +109,7 @@ def test_slot_rules(session: Session) -> None:
 def test_check_in_inside_and_outside_the_grace(session: Session) -> None:
     book(session, slot(session, "10:00"), ID_A)
     book(session, slot(session, "10:00", item="RS01"), ID_B, item="RS01")
-    with pytest.raises(appt.TooEarlyError) as early:
+    with pytest.raises(checkin_service.TooEarlyError) as early:
         check_in(session, ID_A, at(9, 44))
     assert early.value.come_back_at == "09:45" and "09:45 后再来" in str(early.value)
     session.rollback()
@@ -117,7 +119,7 @@ def test_check_in_inside_and_outside_the_grace(session: Session) -> None:
     assert done.appointment.status == AppointmentStatus.CHECKED_IN.value
     again = check_in(session, ID_A, at(9, 50))
     assert not again.created and again.ticket.id == done.ticket.id
-    with pytest.raises(appt.TooLateError) as late:
+    with pytest.raises(checkin_service.TooLateError) as late:
         check_in(session, ID_B, at(10, 16))
     assert late.value.item_code == "RS01" and "直接取普通号" in str(late.value)
     session.rollback()
@@ -135,8 +137,8 @@ def test_checked_in_ticket_is_called_before_an_earlier_walk_in(session: Session)
     window = registry.window_by_number(session, 1)
     if window is None:
         raise AssertionError("demo hall without window 1")
-    first = queue_service.call_next(session, window, None, QUEUE, at(10, 6))
-    second = queue_service.call_next(session, window, None, QUEUE, at(10, 7))
+    first = call_service.call_next(session, window, None, QUEUE, at(10, 6))
+    second = call_service.call_next(session, window, None, QUEUE, at(10, 7))
     assert first is not None and second is not None
     assert (first.id, second.id) == (booked.id, earlier.id)
 
@@ -144,12 +146,12 @@ def test_checked_in_ticket_is_called_before_an_earlier_walk_in(session: Session)
 def test_no_show_marked_after_the_slot_and_the_grace(session: Session) -> None:
     code = book(session, slot(session, "10:00"), ID_A)
     book(session, slot(session, "11:00"), ID_B)
-    assert appt.mark_no_shows(session, RULES, at(10, 45)) == 0  # 10:30 end + 15 min not yet past
-    assert appt.mark_no_shows(session, RULES, at(10, 46)) == 1
+    assert checkin_service.mark_no_shows(session, RULES, at(10, 45)) == 0  # 10:30 end + 15 min not yet past
+    assert checkin_service.mark_no_shows(session, RULES, at(10, 46)) == 1
     session.commit()
     rows = {a.code: a.status for a, _, _ in appt.repo.of_day(session, DAY, None, None)}
     assert rows[code] == AppointmentStatus.NO_SHOW.value and len(rows) == 2
-    with pytest.raises(appt.TooLateError):
+    with pytest.raises(checkin_service.TooLateError):
         check_in(session, ID_A, at(10, 50))
 
 

@@ -15,6 +15,7 @@ from server.models import Ticket, Window
 from server.models.queue import TicketStatus
 from server.repo import registry
 from server.services import queue as queue_service
+from server.services import queue_calls as call_service
 from server.services.queue import IssueRequest, QueueRules
 from server.timeutil import utcnow
 from tests.server.conftest import Hall
@@ -98,11 +99,11 @@ def test_a_retry_racing_the_first_try_gets_its_ticket(hall: Hall) -> None:
 
     def retry() -> None:
         with session_scope(hall.engine) as session:
-            ticket = queue_service.call_next(session, window(session, 1), None, rules, now, ref)
+            ticket = call_service.call_next(session, window(session, 1), None, rules, now, ref)
             outcome["retry"] = ticket.id if ticket is not None else None
 
     with session_scope(hall.engine) as session:
-        first = queue_service.call_next(session, window(session, 1), None, rules, now, ref)
+        first = call_service.call_next(session, window(session, 1), None, rules, now, ref)
         assert first is not None
         racer = threading.Thread(target=retry)
         racer.start()
@@ -131,9 +132,9 @@ def test_leftovers_of_earlier_days_lapse_at_the_first_call(hall: Hall) -> None:
     with session_scope(hall.engine) as session:
         waiting, called, finished = (_issue_on(session, rules, before) for _ in range(3))
         w1 = window(session, 1)
-        assert queue_service.call_next(session, w1, None, rules, before) is waiting
-        queue_service.finish(waiting, None, before)
-        assert queue_service.call_next(session, w1, None, rules, before) is called
+        assert call_service.call_next(session, w1, None, rules, before) is waiting
+        call_service.finish(waiting, None, before)
+        assert call_service.call_next(session, w1, None, rules, before) is called
         assert finished.status == TicketStatus.WAITING.value
     yesterday = before.date()
     assert statuses(hall) == {
@@ -163,9 +164,9 @@ def test_lapse_leftovers_counts_once(hall: Hall) -> None:
         _issue_on(session, rules, utcnow())
     today = rules.service_day(utcnow())
     with session_scope(hall.engine) as session:
-        assert queue_service.lapse_leftovers(session, today) == 4
+        assert call_service.lapse_leftovers(session, today) == 4
     with session_scope(hall.engine) as session:
-        assert queue_service.lapse_leftovers(session, today) == 0
-        assert queue_service.lapse_leftovers(session, today) == 0  # remembered: no update at all
+        assert call_service.lapse_leftovers(session, today) == 0
+        assert call_service.lapse_leftovers(session, today) == 0  # remembered: no update at all
     waiting_today = [s for (day, _), s in statuses(hall).items() if day == today]
     assert waiting_today == ["waiting"]

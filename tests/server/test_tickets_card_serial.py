@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from server.models import Ticket
-from server.services.queue import card_serial_hash, citizen_hash
+from server.services.citizen_ids import card_serial_hash, citizen_hash
 from tests.server.conftest import Hall
 
 SERIAL = "04A1B2C3D4E5F6"

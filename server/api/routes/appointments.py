@@ -26,8 +26,9 @@ from server.models.appointments import AppointmentStatus
 from server.models.devices import DeviceKind
 from server.models.users import Role
 from server.repo import appointments as repo
-from server.repo import queue as queue_repo
+from server.repo import queue_stats as stats_repo
 from server.services import appointments as service
+from server.services import appointments_checkin as checkin_service
 from server.services.appointments import AppointmentRules, BookingRequest, SlotRequest
 from server.services.queue import QueueRules
 from server.services.queue_estimate import ticket_view
@@ -112,7 +113,7 @@ def create_slot(
         slot = service.create_slot(session, req, _rules(settings), user.username, utcnow())
     except HallError as err:
         raise http_error(err) from err
-    return service.slot_view(session, slot, queue_repo.items_by_id(session))
+    return service.slot_view(session, slot, stats_repo.items_by_id(session))
 
 
 @router.get("/slots")
@@ -125,7 +126,7 @@ def list_slots(
 ) -> dict[str, Any]:
     """Slots from ``date`` (default today) for ``days`` days with their free places (public)."""
     first = date or _rules(settings).today(utcnow())
-    items = queue_repo.items_by_id(session)
+    items = stats_repo.items_by_id(session)
     item_id = None
     if item_code is not None:
         item_id = next((i.id for i in items.values() if i.code == item_code), None)
@@ -149,7 +150,7 @@ def book(
         appointment, slot = service.book(session, req, _rules(settings), _secret(settings), utcnow())
     except HallError as err:
         raise http_error(err) from err
-    items = queue_repo.items_by_id(session)
+    items = stats_repo.items_by_id(session)
     return service.appointment_view(session, appointment, slot, items.get(slot.item_id))
 
 
@@ -162,11 +163,13 @@ def check_in(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only a ticket kiosk may check in appointments")
     rules, now = _rules(settings), utcnow()
     try:
-        done = service.check_in(session, body.id_number, device.device_id, rules, _secret(settings), now)
-    except service.TooEarlyError as err:
+        done = checkin_service.check_in(
+            session, body.id_number, device.device_id, rules, _secret(settings), now
+        )
+    except checkin_service.TooEarlyError as err:
         detail = {"reason": "too_early", "message": str(err), "come_back_at": err.come_back_at}
         raise HTTPException(status.HTTP_409_CONFLICT, detail) from err
-    except service.TooLateError as err:
+    except checkin_service.TooLateError as err:
         detail = {"reason": "too_late", "message": str(err), "item_code": err.item_code}
         raise HTTPException(status.HTTP_409_CONFLICT, detail) from err
     except HallError as err:
@@ -193,7 +196,7 @@ def cancel(code: str, body: IdNumberIn, session: SessionDep, settings: SettingsD
     slot = repo.slot_by_id(session, appointment.slot_id)
     if slot is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "预约时段已不存在")
-    items = queue_repo.items_by_id(session)
+    items = stats_repo.items_by_id(session)
     return service.appointment_view(session, appointment, slot, items.get(slot.item_id))
 
 
@@ -207,7 +210,7 @@ def list_appointments(
 ) -> dict[str, Any]:
     """A day's bookings (default today), no-shows marked first; department heads see their own."""
     rules, now = _rules(settings), utcnow()
-    service.mark_no_shows(session, rules, now)
+    checkin_service.mark_no_shows(session, rules, now)
     day = date or rules.today(now)
     rows = repo.of_day(session, day, status_.value if status_ else None, department_scope(user))
     return {

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server.api.deps import RowId, SessionDep, SettingsDep, read_only
-from server.repo import queue as queue_repo
+from server.repo import queue_calls as call_repo
 from server.services import notify
 from server.services.queue import QueueRules
 from server.services.queue_display import (
@@ -122,7 +122,7 @@ async def display_events(
 @router.get("/api/v1/display/audio/{call_id}.wav", response_class=FileResponse)
 def call_audio(call_id: RowId, session: SessionDep) -> FileResponse:
     """The spoken announcement of one call (Mandarin, espeak-ng), generated on first request."""
-    call = queue_repo.call_by_id(session, call_id)
+    call = call_repo.call_by_id(session, call_id)
     if call is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no call {call_id}")
     text = spoken_text(call.ticket_no, call.window_number)

@@ -27,8 +27,8 @@ from server.db import session_scope
 from server.errors import ConflictError, ForbiddenError, HallError, NotFoundError
 from server.models import Device, User
 from server.models.devices import DeviceKind
-from server.services import queue as queue_service
 from server.services import queue_cache
+from server.services import queue_calls as call_service
 from server.services.queue import QueueRules
 from server.services.queue_cache import WindowInfo
 from server.services.queue_estimate import queue_stats, ticket_view
@@ -103,14 +103,14 @@ def _call_next(request: Request, body: CallNextIn, authorization: str) -> Any:
         # (On PostgreSQL a claim that finds nothing is one statement that waits for nobody.)
         with session_scope(read_only_engine_of(request)) as session:
             window = _window(session, authenticate_device(session, authorization))
-            if not queue_service.may_call(session, window, rules, now, call_ref):
+            if not call_service.may_call(session, window, rules, now, call_ref):
                 return Response(status_code=status.HTTP_204_NO_CONTENT)
     # Committed before the answer goes out, as SessionDep does.
     with session_scope(engine) as session:
         if window is None:
             window = _window(session, authenticate_device(session, authorization))
         try:
-            ticket = queue_service.call_next(session, window, body.staff_no, rules, now, call_ref)
+            ticket = call_service.call_next(session, window, body.staff_no, rules, now, call_ref)
         except HallError as err:
             raise http_error(err) from err
         if ticket is None:
@@ -137,17 +137,17 @@ def act(
     except ValueError as err:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
     try:
-        ticket = queue_service.own_ticket(session, window, ticket_no, rules, now)
+        ticket = call_service.own_ticket(session, window, ticket_no, rules, now)
         if action == "recall":
-            queue_service.recall(session, window, ticket, now)
+            call_service.recall(session, window, ticket, now)
         elif action == "no-show":
-            queue_service.no_show(session, ticket, rules)
+            call_service.no_show(session, ticket, rules)
         elif action == "start":
-            queue_service.start(ticket, payload.staff_no, now)
+            call_service.start(ticket, payload.staff_no, now)
         elif action == "finish":
-            queue_service.finish(ticket, payload.staff_no, now)
+            call_service.finish(ticket, payload.staff_no, now)
         elif isinstance(payload, TransferIn):
-            queue_service.transfer(session, ticket, payload.item_code)
+            call_service.transfer(session, ticket, payload.item_code)
     except HallError as err:
         raise http_error(err) from err
     session.add(ticket)
