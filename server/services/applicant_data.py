@@ -1,9 +1,7 @@
-"""An applicant's personal data on a case: the resident ID number's check, its keyed hash and the masks."""
+"""An applicant's personal data on a case: the resident ID number's check and the masked name."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -17,16 +15,6 @@ def is_valid_id_number(number: str) -> bool:
     if _ID_SHAPE.fullmatch(number) is None:
         return False
     return _ID_CHECK[sum(int(d) * w for d, w in zip(number, _ID_WEIGHTS, strict=False)) % 11] == number[17]
-
-
-def hash_id_number(secret: str, number: str) -> str:
-    """Keyed hash (HMAC-SHA256) of an ID number: finds a person's cases without storing the number."""
-    return hmac.new(secret.encode(), number.upper().encode(), hashlib.sha256).hexdigest()
-
-
-def mask_id_number(number: str) -> str:
-    """Keep the first 3 and last 4 characters: ``110***********1234``."""
-    return number[:3] + "*" * (len(number) - 7) + number[-4:] if len(number) > 7 else "*" * len(number)
 
 
 def mask_name(name: str) -> str:

@@ -15,7 +15,7 @@ from server.models import Case, CaseEvent, Officer
 from server.models.cases import OPEN_STATUSES, CaseAction, CaseStatus
 from server.repo import cases as repo
 from server.repo import registry
-from server.services.applicant_data import hash_id_number, is_valid_id_number, mask_id_number, mask_name
+from server.services.applicant_data import is_valid_id_number, mask_name
 from server.services.case_context import (
     STATUS_NAMES,
     Actor,
@@ -24,6 +24,7 @@ from server.services.case_context import (
     CaseStateError,
     CaseUnprocessableError,
 )
+from server.services.citizen_ids import citizen_hash, mask_id
 from server.services.workdays import Pause
 from server.timeutil import to_db
 
@@ -71,8 +72,8 @@ def accept(
         department_id=item.department_id,
         window_id=actor.window_id,
         first_officer_id=_id(officer),
-        applicant_hash=hash_id_number(ctx.secret, req.id_number),
-        applicant_masked=mask_id_number(req.id_number.upper()),
+        applicant_hash=citizen_hash(ctx.secret, req.id_number),
+        applicant_masked=mask_id(req.id_number),
         applicant_name_masked=mask_name(req.name),
         ticket_no=req.ticket_no,
         status=CaseStatus.COMPLETED if on_spot else CaseStatus.ACCEPTED,

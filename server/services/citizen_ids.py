@@ -7,14 +7,20 @@ import hmac
 
 
 def citizen_hash(secret: str, id_number: str) -> str:
-    """Keyed hash of an ID number, so the same citizen is recognised without storing the number."""
+    """Keyed hash of an ID number, so the same citizen is recognised without storing the number.
+
+    Tickets, appointments and cases (the applicant) hash alike, so one citizen has one hash everywhere.
+    """
     return hmac.new(secret.encode(), id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
 
 
 def mask_id(id_number: str) -> str:
-    """An ID number with all but the first 3 and last 4 characters hidden."""
+    """An ID number with all but the first 3 and last 4 characters hidden: ``110***********1234``.
+
+    Anything of 7 characters or fewer is hidden whole.
+    """
     value = id_number.strip().upper()
-    return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:]
+    return value[:3] + "*" * (len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)
 
 
 # Prefixed to a card serial before hashing: an ID number never contains it, so a serial's hash can

@@ -87,5 +87,6 @@ def test_requeue_key_places_a_ticket_behind_the_next_ones() -> None:
 
 def test_masking_and_hashing() -> None:
     assert mask_id("11010119900307123x") == "110***********123X"
+    assert mask_id(" 1234567 ") == "*******"  # too short to show any of it
     assert citizen_hash("k", "11010119900307123x") == citizen_hash("k", "11010119900307123X")
     assert citizen_hash("k", "110101199003071234") != citizen_hash("other", "110101199003071234")
