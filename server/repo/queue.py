@@ -135,7 +135,7 @@ def lane(session: Session, day: dt.date, item_id: int, priority: bool) -> Sequen
     return session.exec(stmt.order_by(col(Ticket.position_key), col(Ticket.id))).all()
 
 
-def _ahead_of(
+def ahead_of(
     day: Any, item_id: Any, priority: bool, position_key: Any, ticket_id: Any
 ) -> ColumnElement[bool]:
     """Callable tickets of an item queued before a ticket with these values (the priority lane first).
@@ -163,5 +163,5 @@ def _ahead_of(
 
 def count_ahead(session: Session, ticket: Ticket) -> int:
     """Callable tickets of the same item ordered before ``ticket`` (the priority lane first)."""
-    where = _ahead_of(ticket.service_day, ticket.item_id, ticket.priority, ticket.position_key, ticket.id)
+    where = ahead_of(ticket.service_day, ticket.item_id, ticket.priority, ticket.position_key, ticket.id)
     return int(session.exec(select(func.count()).select_from(Ticket).where(where)).one())

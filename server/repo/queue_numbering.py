@@ -13,7 +13,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
 from server.models import Ticket, TicketCounter
-from server.repo.queue import _ahead_of, count_ahead, ticket_by_client_ref
+from server.repo.queue import ahead_of, count_ahead, ticket_by_client_ref
 
 
 def next_seq(session: Session, day: dt.date, prefix: str) -> int:
@@ -70,7 +70,7 @@ def _numbering_statement(priority: bool) -> Any:
         .cte("inserted")
     )
     # Every part of one statement reads the same snapshot: the count never sees the new row itself.
-    before = _ahead_of(day, bound["item_id"], priority, bound["position_key"], None)
+    before = ahead_of(day, bound["item_id"], priority, bound["position_key"], None)
     ahead = core_select(func.count()).select_from(tickets).where(before).scalar_subquery()
     return core_select(taken.c["last"], inserted.c["id"], inserted.c["ticket_no"], ahead).select_from(
         taken.outerjoin(inserted, true())

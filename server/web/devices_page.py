@@ -18,7 +18,7 @@ from server.services import audit, enrollment
 from server.services.admin import revoke_device
 from server.timeutil import utcnow
 from server.web.deps import PageError, Reader, Supervisor, Viewer, check_csrf, client_address
-from server.web.overview import STATE_NAMES, _agent_status
+from server.web.overview import STATE_NAMES, agent_status
 from server.web.render import local_text, render
 from server.web.tables import ExportFormat, Table, export
 
@@ -54,11 +54,11 @@ def device_tables(session: Session, viewer: Viewer, tz: ZoneInfo) -> list[Table]
             "device_id": d.device_id,
             "kind": "窗口终端" if d.kind == "agent" else "取号机",
             "window": f"{windows[d.window_id]}号窗口" if d.window_id in windows else "—",
-            "status": _agent_status(d, now)[1],
+            "status": agent_status(d, now)[1],
             "last_seen": local_text(d.last_seen_at, tz, "%Y-%m-%d %H:%M:%S"),
             "offset": "" if d.clock_offset_s is None else f"{d.clock_offset_s:+.1f}",
             "revoked": local_text(d.revoked_at, tz) if d.revoked_at else "",
-            "_class": "bad" if not _agent_status(d, now)[0] else "",
+            "_class": "bad" if not agent_status(d, now)[0] else "",
         }
         for d in devices
     ]

@@ -54,7 +54,7 @@ def present_officers(session: Session, hall: HallNow) -> dict[int, list[int]]:
     return {w: sorted(ids) for w, ids in present.items()}
 
 
-def _agent_status(device: Device | None, now: datetime) -> tuple[bool, str]:
+def agent_status(device: Device | None, now: datetime) -> tuple[bool, str]:
     if device is None:
         return False, "未登记终端"
     if device.revoked_at is not None:
@@ -79,7 +79,7 @@ def window_table(session: Session, hall: HallNow) -> tuple[Table, int]:
         if hall.scope not in (None, window.department_id):
             continue
         agent = agents.get(window.id or 0)
-        online, agent_text = _agent_status(agent, hall.now)
+        online, agent_text = agent_status(agent, hall.now)
         people = [officers[o] for o in present.get(window.id or 0, []) if o in officers]
         staffed += bool(people)
         status = "在岗" if people else "空岗"
@@ -131,7 +131,7 @@ def problem_table(session: Session, hall: HallNow) -> Table:
                 }
             )
     for d in devices.values():
-        online, text = _agent_status(d, hall.now)
+        online, text = agent_status(d, hall.now)
         if not online and visible(d.device_id):
             rows.append(
                 {

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from server.api.deps import DB_INT_MAX, READERS, SessionDep, department_scope, require_roles
 from server.api.responses import UNPROCESSABLE
-from server.api.routes.cases import ActorDep, ContextDep, _case_json, _detail, _http_errors
+from server.api.routes.cases import ActorDep, ContextDep, case_detail, case_errors, case_json
 from server.models import User
 from server.models.cases import CaseStatus
 from server.repo import cases as case_repo
@@ -41,7 +41,7 @@ def list_cases(
     )
     today = ctx.local_day(utcnow())
     rows = svc.list_cases(session, ctx, query, warning, today)
-    return {"today": today.isoformat(), "cases": [_case_json(r, ctx, today) for r in rows]}
+    return {"today": today.isoformat(), "cases": [case_json(r, ctx, today) for r in rows]}
 
 
 @router.get("/warnings")
@@ -60,9 +60,9 @@ def case_warnings(
 @router.get("/{case_no}")
 def get_case(case_no: str, session: SessionDep, ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
     """One case with its history and receipt data."""
-    with _http_errors():
+    with case_errors():
         case = svc.get_case(session, actor, case_no)
-    return _detail(session, ctx, case)
+    return case_detail(session, ctx, case)
 
 
 def _department_filter(session: SessionDep, user: User, code: str | None) -> int | None:

@@ -112,7 +112,7 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
 @contextmanager
-def _http_errors() -> Iterator[None]:
+def case_errors() -> Iterator[None]:
     """Translate the domain's errors into HTTP errors, in one place."""
     try:
         yield
@@ -145,11 +145,11 @@ def create_case(
         ticket_no=body.ticket_no,
         finished_on_spot=body.finished_on_spot,
     )
-    with _http_errors():
+    with case_errors():
         case, created = svc.accept(session, ctx, actor, req, utcnow())
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _detail(session, ctx, case, history=False)
+    return case_detail(session, ctx, case, history=False)
 
 
 @router.post("/{case_no}/supplement")
@@ -157,11 +157,11 @@ def supplement(
     case_no: str, body: SupplementIn, session: SessionDep, ctx: ContextDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Request the missing materials (补正), once; the clock pauses."""
-    with _http_errors():
+    with case_errors():
         case = svc.request_supplement(
             session, ctx, actor, case_no, body.missing, body.officer_staff_no, utcnow()
         )
-    return _detail(session, ctx, case)
+    return case_detail(session, ctx, case)
 
 
 @router.post("/{case_no}/supplied")
@@ -170,9 +170,9 @@ def supplied(
 ) -> dict[str, Any]:
     """The materials arrived: the clock runs again, the due date moves by the paused working days."""
     staff_no = body.officer_staff_no if body else None
-    with _http_errors():
+    with case_errors():
         case = svc.supplied(session, ctx, actor, case_no, staff_no, utcnow())
-    return _detail(session, ctx, case)
+    return case_detail(session, ctx, case)
 
 
 @router.post("/{case_no}/complete")
@@ -181,11 +181,11 @@ def complete(
 ) -> dict[str, Any]:
     """Close the case as completed (办结) or approved (准予许可)."""
     step = body or StepIn()
-    with _http_errors():
+    with case_errors():
         case = svc.finish(
             session, ctx, actor, case_no, CaseStatus(step.outcome), "", step.officer_staff_no, utcnow()
         )
-    return _detail(session, ctx, case)
+    return case_detail(session, ctx, case)
 
 
 @router.post("/{case_no}/refuse")
@@ -193,7 +193,7 @@ def refuse(
     case_no: str, body: RefuseIn, session: SessionDep, ctx: ContextDep, actor: ActorDep
 ) -> dict[str, Any]:
     """不予受理 / 不予批准: only with a written reason (400 without)."""
-    with _http_errors():
+    with case_errors():
         case = svc.finish(
             session,
             ctx,
@@ -204,10 +204,10 @@ def refuse(
             body.officer_staff_no,
             utcnow(),
         )
-    return _detail(session, ctx, case)
+    return case_detail(session, ctx, case)
 
 
-def _case_json(row: case_repo.CaseRow, ctx: CaseContext, today: date) -> dict[str, Any]:
+def case_json(row: case_repo.CaseRow, ctx: CaseContext, today: date) -> dict[str, Any]:
     case = row.case
     warning = warning_of(case, ctx, today)
     return {
@@ -231,9 +231,9 @@ def _case_json(row: case_repo.CaseRow, ctx: CaseContext, today: date) -> dict[st
     }
 
 
-def _detail(session: SessionDep, ctx: CaseContext, case: Case, *, history: bool = True) -> dict[str, Any]:
+def case_detail(session: SessionDep, ctx: CaseContext, case: Case, *, history: bool = True) -> dict[str, Any]:
     row = case_repo.case_row(session, case)
-    out = _case_json(row, ctx, ctx.local_day(utcnow()))
+    out = case_json(row, ctx, ctx.local_day(utcnow()))
     out["receipt"] = None if case.finished_on_spot else _receipt(row, ctx)
     if history:
         staff = {o.id: o for o in registry.all_officers(session)}
