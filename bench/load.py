@@ -56,6 +56,9 @@ def run(dbs: Databases, work_dir: Path, quick: bool) -> BenchResult:
         lag = report["generator_loop_lag_ms"]["p99"]
         if lag:  # how late the generator's loops woke: large values would mean the generator is the limit
             result.metrics[f"{backend}_generator_loop_lag_p99_ms"] = lag
+        for minute, p99 in report["p99_ms_by_minute"].items():  # the start against the steady state
+            if p99 is not None:
+                result.metrics[f"{backend}_minute_{minute}_p99_ms"] = p99
         for op, figures in report["operations"].items():
             result.metrics[f"{backend}_{op}_per_s"] = figures["per_s"]
             for q in ("p50", "p95", "p99", "max", "steady_p50", "steady_p95", "steady_p99"):
