@@ -38,8 +38,8 @@ class ServerSettings(BaseSettings):
     # SQLite only: how long a request waits for another's write transaction before it is refused (503).
     sqlite_busy_timeout_s: float = Field(default=30.0, gt=0, le=600)
     # Requests of one server process that may do database work at once (``server.api.deps.db_turn``);
-    # the rest wait on the event loop. Below anyio's 40 worker threads. Unset: 32 on SQLite, 8 on
-    # PostgreSQL (docs/performance.md).
+    # the rest wait on the event loop. Below anyio's 40 worker threads. Unset: 8
+    # (``server.api.deps.DB_REQUESTS_DEFAULT``, docs/performance.md).
     db_requests_per_process: int | None = Field(default=None, ge=1, le=32)
     # The longest an agent's command long poll waits, whatever its wait_s (at most 30 s, the API's limit).
     command_wait_max_s: float = Field(default=30.0, ge=0, le=30)

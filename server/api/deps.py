@@ -48,21 +48,18 @@ def get_app_settings(request: Request) -> ServerSettings:
 # that lock, it would never get one and the server would stall until the busy timeout. The others
 # wait here instead, on the event loop.
 #
-# Unset, the number depends on the database. On PostgreSQL every statement is a round trip that gives
-# up the GIL and must win it back from the process's other busy threads: with 32 places a hall of
-# 1,000 windows was answered in a median of 2-4 s, with 8 in 15-40 ms at the same rate. SQLite's
-# statements are short calls in the process, and its group commit gathers the waiting writers: there
-# 32 places answered about twice as fast as 8 (docs/performance.md).
-DB_REQUESTS_DEFAULT = {"sqlite": 32}
-DB_REQUESTS_OTHER = 8
+# Every admitted request competes for the process's GIL, and a transaction holding a lock advances
+# only while its thread has it. On PostgreSQL every statement is a round trip that gives up the GIL:
+# with 32 places a hall of 1,000 windows was answered in a median of 2-4 s, with 8 in 15-40 ms at the
+# same rate. On SQLite the medians were alike with 8 and 32 places, and 8 cut the steady-state p99
+# (about 0.3 s against 0.5 s, two pairs of load runs; docs/performance.md).
+DB_REQUESTS_DEFAULT = 8
 
 
 def db_places(request: Request) -> int:
-    """The process's database-request places: the setting, or the database's default."""
+    """The process's database-request places: the setting, or ``DB_REQUESTS_DEFAULT``."""
     configured = get_app_settings(request).db_requests_per_process
-    if configured is not None:
-        return configured
-    return DB_REQUESTS_DEFAULT.get(get_engine(request).dialect.name, DB_REQUESTS_OTHER)
+    return DB_REQUESTS_DEFAULT if configured is None else configured
 
 
 @asynccontextmanager

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from server.api.deps import DB_REQUESTS_DEFAULT, DB_REQUESTS_OTHER, db_places
+from server.api.deps import DB_REQUESTS_DEFAULT, db_places
 from server.app import create_app
 from server.db import make_engine, read_only_engine
 from server.settings import ServerSettings
@@ -80,7 +80,7 @@ def test_more_writing_requests_than_worker_threads_do_not_stall(database: tuple[
         demo=True, database_url=url, queue_last_ticket_time=ANY_HOUR, sqlite_busy_timeout_s=5.0
     )
     app = create_app(settings)
-    assert max(DB_REQUESTS_DEFAULT.values()) < 40 and DB_REQUESTS_OTHER < 40
+    assert DB_REQUESTS_DEFAULT < 40
     with pytest.raises(ValidationError, match="db_requests_per_process"):
         ServerSettings(demo=True, db_requests_per_process=40)  # as many as anyio's threads: refused
     statuses = asyncio.run(asyncio.wait_for(_many_printed(app, keys["kiosk-1"], 200), 60))
@@ -123,7 +123,7 @@ def test_idle_call_next_and_command_poll_answer_while_a_writer_holds_the_lock(
 
 @pytest.mark.parametrize(
     ("scheme", "configured", "expected"),
-    [("sqlite", None, 32), ("postgresql", None, 8), ("sqlite", 5, 5), ("postgresql", 12, 12)],
+    [("sqlite", None, 8), ("postgresql", None, 8), ("sqlite", 5, 5), ("postgresql", 12, 12)],
 )
 def test_database_places_are_the_setting_or_the_database_default(
     tmp_path: Path, scheme: str, configured: int | None, expected: int
