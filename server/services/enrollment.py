@@ -35,7 +35,7 @@ SENT_EXPIRES_AFTER = timedelta(minutes=10)
 EXPIRED_MESSAGE = "超时：窗口终端未回报录入结果，请重新发起录入"
 
 
-def expire_abandoned(session: Session, device_id: str, now: datetime) -> int:
+def expire_abandoned(session: Session, device_id: str, now: datetime) -> None:
     """Mark expired this reader's requests handed out longer than ``SENT_EXPIRES_AFTER`` ago."""
     stale = session.exec(
         select(EnrollmentRequest).where(
@@ -47,7 +47,6 @@ def expire_abandoned(session: Session, device_id: str, now: datetime) -> int:
     for row in stale:
         row.status, row.message, row.updated_at = EnrollmentStatus.EXPIRED.value, EXPIRED_MESSAGE, now
         session.add(row)
-    return len(stale)
 
 
 def request_enrollment(
@@ -108,8 +107,7 @@ def take_commands(session: Session, device: Device) -> list[EnrollmentRequest]:
     A repeat keeps its first hand-out time, so an agent that keeps skipping it cannot keep it alive.
     """
     now = utcnow()
-    if expire_abandoned(session, device.device_id, now):
-        session.flush()
+    expire_abandoned(session, device.device_id, now)  # flushed by the session before the next query
     rows = open_commands(session, device)
     for row in rows:
         if row.status != EnrollmentStatus.SENT.value:

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from server.api.deps import SessionDep, SettingsDep
 from server.errors import ConflictError, NotFoundError
 from server.models import Officer
+from server.models.enrollment import EnrollmentStatus
 from server.repo import devices as device_repo
 from server.repo import registry
 from server.services import audit, enrollment
@@ -24,12 +25,12 @@ from server.web.tables import ExportFormat, Table, export
 
 router = APIRouter(prefix="/web", include_in_schema=False)
 
-ENROLL_NAMES = {
-    "pending": "待下发",
-    "sent": "已下发，等待按指纹",
-    "done": "已完成",
-    "failed": "失败",
-    "expired": "超时未回报",
+ENROLL_NAMES: dict[str, str] = {
+    EnrollmentStatus.PENDING: "待下发",
+    EnrollmentStatus.SENT: "已下发，等待按指纹",
+    EnrollmentStatus.DONE: "已完成",
+    EnrollmentStatus.FAILED: "失败",
+    EnrollmentStatus.EXPIRED: "超时未回报",
 }
 
 
@@ -49,19 +50,21 @@ def device_tables(session: Session, viewer: Viewer, tz: ZoneInfo) -> list[Table]
     devices = _visible_devices(session, viewer)
     ids = {d.device_id for d in devices}
     now = utcnow()
-    rows = [
-        {
-            "device_id": d.device_id,
-            "kind": "窗口终端" if d.kind == "agent" else "取号机",
-            "window": f"{windows[d.window_id]}号窗口" if d.window_id in windows else "—",
-            "status": agent_status(d, now)[1],
-            "last_seen": local_text(d.last_seen_at, tz, "%Y-%m-%d %H:%M:%S"),
-            "offset": "" if d.clock_offset_s is None else f"{d.clock_offset_s:+.1f}",
-            "revoked": local_text(d.revoked_at, tz) if d.revoked_at else "",
-            "_class": "bad" if not agent_status(d, now)[0] else "",
-        }
-        for d in devices
-    ]
+    rows = []
+    for d in devices:
+        online, status = agent_status(d, now)
+        rows.append(
+            {
+                "device_id": d.device_id,
+                "kind": "窗口终端" if d.kind == "agent" else "取号机",
+                "window": f"{windows[d.window_id]}号窗口" if d.window_id in windows else "—",
+                "status": status,
+                "last_seen": local_text(d.last_seen_at, tz, "%Y-%m-%d %H:%M:%S"),
+                "offset": "" if d.clock_offset_s is None else f"{d.clock_offset_s:+.1f}",
+                "revoked": local_text(d.revoked_at, tz) if d.revoked_at else "",
+                "_class": "" if online else "bad",
+            }
+        )
     states = [
         {
             "device_id": s.device_id,
